@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# clang -target bpf -> bpftool gen object -> bpftool gen skeleton -> userspace.
+# Everything built lands in .output/. V=1 shows the full commands.
+
+OUTPUT := .output
+CLANG ?= $(shell command -v clang-19 || command -v clang-16 || echo clang)
+BPFTOOL ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
+CC ?= gcc
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VERSION := 0.1.0
+
+CFLAGS ?= -O2 -g
+WARNINGS := -Wall -Wextra -Werror -Wno-missing-field-initializers
+ALL_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -I include -I $(OUTPUT) -I cli \
+	-DTSH_VERSION='"$(VERSION)"' $(EXTRA_CFLAGS)
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	-I include -I $(OUTPUT)
+LDLIBS := -lbpf -lelf -lz -lm
+
+# Pure stages: no kernel, no libbpf; the unit tests link only these.
+PURE_SRCS := cli/args.c cli/hist.c cli/snapshot.c cli/render_text.c cli/render_json.c \
+	cli/render_prom.c
+KERNEL_SRCS := cli/collector.c cli/loader.c cli/output.c cli/pinned.c cli/main.c
+PURE_OBJS := $(PURE_SRCS:cli/%.c=$(OUTPUT)/%.o)
+KERNEL_OBJS := $(KERNEL_SRCS:cli/%.c=$(OUTPUT)/%.o)
+HEADERS := $(wildcard include/*.h cli/*.h)
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all test unit-test clean deps format
+
+all: tcpstatehist
+
+$(OUTPUT):
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(OUTPUT)/%.tmp.bpf.o: bpf/%.bpf.c include/tcpstatehist.h $(OUTPUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/%.bpf.o: $(OUTPUT)/%.tmp.bpf.o
+	$(call msg,LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $<
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+$(KERNEL_OBJS): $(OUTPUT)/tcpstatehist.skel.h
+
+$(OUTPUT)/%.o: cli/%.c $(HEADERS) | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+tcpstatehist: $(PURE_OBJS) $(KERNEL_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -o $@
+
+clean:
+	$(call msg,CLEAN,)
+	$(Q)rm -rf $(OUTPUT) tcpstatehist
+
+format:
+	clang-format -i bpf/*.c cli/*.c cli/*.h include/*.h

@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Argument parsing. Every number goes through parse_ulong() or
+ * parse_seconds(); every error is returned with a message, never exit()ed,
+ * so that each error path can be unit-tested.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "args.h"
+
+enum long_only_option {
+	OPT_PIN_PATH = 256,
+	OPT_STATE_FILE,
+	OPT_REPLACE,
+};
+
+/* Which commands accept an option: one bit per enum tsh_command. */
+#define FOR(cmd) (1u << (cmd))
+#define LIVE FOR(CMD_LIVE)
+#define FILTERS (FOR(CMD_LIVE) | FOR(CMD_ATTACH))
+#define PIN (FOR(CMD_ATTACH) | FOR(CMD_SNAPSHOT) | FOR(CMD_STATUS) | FOR(CMD_DETACH))
+#define RENDER (FOR(CMD_LIVE) | FOR(CMD_SNAPSHOT))
+#define ANY 0xffu
+
+struct option_rule {
+	int val;
+	unsigned int commands;
+};
+
+static const struct option long_options[] = {
+	{ "timestamp", no_argument, NULL, 'T' },
+	{ "milliseconds", no_argument, NULL, 'm' },
+	{ "ipv4", no_argument, NULL, '4' },
+	{ "ipv6", no_argument, NULL, '6' },
+	{ "lport", required_argument, NULL, 'L' },
+	{ "rport", required_argument, NULL, 'D' },
+	{ "netns", required_argument, NULL, 'N' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "pin-path", required_argument, NULL, OPT_PIN_PATH },
+	{ "state-file", required_argument, NULL, OPT_STATE_FILE },
+	{ "replace", no_argument, NULL, OPT_REPLACE },
+	{ 0 },
+};
+
+static const struct option_rule option_rules[] = {
+	{ 'T', RENDER },
+	{ 'm', RENDER },
+	{ '4', FILTERS },
+	{ '6', FILTERS },
+	{ 'L', FILTERS },
+	{ 'D', FILTERS },
+	{ 'N', FILTERS },
+	{ 'f', RENDER | FOR(CMD_STATUS) },
+	{ 'o', FOR(CMD_SNAPSHOT) },
+	{ 'v', ANY },
+	{ 'h', ANY },
+	{ 'V', ANY },
+	{ OPT_PIN_PATH, PIN },
+	{ OPT_STATE_FILE, FOR(CMD_SNAPSHOT) },
+	{ OPT_REPLACE, FOR(CMD_ATTACH) },
+};
+
+static const char *const command_names[] = {
+	[CMD_LIVE] = "live view", [CMD_ATTACH] = "attach", [CMD_SNAPSHOT] = "snapshot",
+	[CMD_STATUS] = "status",  [CMD_DETACH] = "detach",
+};
+
+static void set_error(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_error(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	unsigned long long v;
+	char *end;
+
+	/* strtoull accepts a sign and leading blanks; a count never has them. */
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end)
+		return errno == ERANGE ? -ERANGE : -EINVAL;
+	if (v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int parse_seconds(const char *s, double *out)
+{
+	double v;
+	char *end;
+
+	/* Digits or a leading dot only: no sign, hex, "inf" or "nan". */
+	if (!s || !((*s >= '0' && *s <= '9') || *s == '.') || strpbrk(s, "xXpP"))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || end == s)
+		return errno == ERANGE ? -ERANGE : -EINVAL;
+	/* A year is long enough for any interval and keeps timespec math safe. */
+	if (!isfinite(v) || v <= 0 || v > 366.0 * 24 * 3600)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int parse_port_list(const char *s, struct tsh_portset *set, char *err, size_t errlen)
+{
+	const char *p = s;
+
+	memset(set, 0, sizeof(*set));
+	if (!*s) {
+		set_error(err, errlen, "empty port list");
+		return -EINVAL;
+	}
+	for (;;) {
+		char item[16], *dash;
+		size_t len = strcspn(p, ",");
+		unsigned long lo, hi;
+
+		if (len == 0) {
+			set_error(err, errlen, "empty element in port list '%s'", s);
+			return -EINVAL;
+		}
+		if (len >= sizeof(item)) {
+			set_error(err, errlen, "invalid port '%.*s'", (int)len, p);
+			return -EINVAL;
+		}
+		memcpy(item, p, len);
+		item[len] = '\0';
+		dash = strchr(item, '-');
+		if (dash)
+			*dash = '\0';
+		if (parse_ulong(item, 1, 65535, &lo) ||
+		    parse_ulong(dash ? dash + 1 : item, 1, 65535, &hi)) {
+			if (dash)
+				*dash = '-';
+			set_error(err, errlen, "invalid port '%s' (ports are 1-65535)", item);
+			return -EINVAL;
+		}
+		if (lo > hi) {
+			set_error(err, errlen, "reversed port range '%lu-%lu'", lo, hi);
+			return -EINVAL;
+		}
+		for (unsigned long port = lo; port <= hi; port++)
+			set->bits[port / 64] |= 1ull << (port % 64);
+		p += len;
+		if (!*p)
+			return 0;
+		p++; /* the comma; a trailing one leaves an empty element */
+	}
+}
+
+static const char *option_name(int val, char *buf, size_t len)
+{
+	for (const struct option *o = long_options; o->name; o++) {
+		if (o->val != val)
+			continue;
+		if (val < 256)
+			snprintf(buf, len, "-%c/--%s", val, o->name);
+		else
+			snprintf(buf, len, "--%s", o->name);
+		return buf;
+	}
+	snprintf(buf, len, "-%c", val);
+	return buf;
+}
+
+static bool option_allowed(int val, enum tsh_command cmd)
+{
+	for (size_t i = 0; i < sizeof(option_rules) / sizeof(option_rules[0]); i++)
+		if (option_rules[i].val == val)
+			return option_rules[i].commands & FOR(cmd);
+	return false;
+}
+
+static enum tsh_command command_from_name(const char *name)
+{
+	for (size_t i = CMD_ATTACH; i < sizeof(command_names) / sizeof(command_names[0]); i++)
+		if (!strcmp(name, command_names[i]))
+			return i;
+	return CMD_LIVE;
+}
+
+static int parse_format(const char *s, enum tsh_format *out)
+{
+	if (!strcmp(s, "text"))
+		*out = FORMAT_TEXT;
+	else if (!strcmp(s, "json"))
+		*out = FORMAT_JSON;
+	else if (!strcmp(s, "prometheus"))
+		*out = FORMAT_PROMETHEUS;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* Options that take a path must not be given an empty one. */
+static int take_path(const char *arg, const char **dst, const char *name, char *err, size_t errlen)
+{
+	if (!*arg) {
+		set_error(err, errlen, "%s: empty path", name);
+		return -EINVAL;
+	}
+	if (*dst) {
+		set_error(err, errlen, "%s given twice", name);
+		return -EINVAL;
+	}
+	*dst = arg;
+	return 0;
+}
+
+static int take_ports(const char *arg, struct port_filter *pf, const char *name, char *err,
+		      size_t errlen)
+{
+	char why[128];
+
+	if (pf->enabled) {
+		set_error(err, errlen, "%s given twice; list every port in one option", name);
+		return -EINVAL;
+	}
+	if (parse_port_list(arg, &pf->set, why, sizeof(why))) {
+		set_error(err, errlen, "%s: %s", name, why);
+		return -EINVAL;
+	}
+	pf->enabled = true;
+	snprintf(pf->spec, sizeof(pf->spec), "%s", arg);
+	return 0;
+}
+
+static int parse_positionals(int argc, char **argv, struct config *cfg, char *err, size_t errlen)
+{
+	if (argc == 0)
+		return 0;
+	if (cfg->command != CMD_LIVE) {
+		set_error(err, errlen, "unexpected argument '%s' for '%s'", argv[0],
+			  command_names[cfg->command]);
+		return -EINVAL;
+	}
+	if (argc > 2) {
+		set_error(err, errlen, "unexpected argument '%s' (usage: [INTERVAL [COUNT]])",
+			  argv[2]);
+		return -EINVAL;
+	}
+	if (parse_seconds(argv[0], &cfg->interval_s)) {
+		set_error(err, errlen, "invalid INTERVAL '%s': a number of seconds > 0", argv[0]);
+		return -EINVAL;
+	}
+	cfg->has_interval = true;
+	if (argc == 2 && parse_ulong(argv[1], 1, 1000000000UL, &cfg->count)) {
+		set_error(err, errlen, "invalid COUNT '%s': a whole number from 1 to 1000000000",
+			  argv[1]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_combinations(struct config *cfg, char *err, size_t errlen)
+{
+	if (cfg->command == CMD_SNAPSHOT && cfg->state_file && cfg->format == FORMAT_PROMETHEUS) {
+		set_error(err, errlen,
+			  "--state-file does not apply to -f prometheus (Prometheus counters are "
+			  "cumulative since attach)");
+		return -EINVAL;
+	}
+	if (cfg->command == CMD_STATUS && cfg->format == FORMAT_PROMETHEUS) {
+		set_error(err, errlen, "status prints text or json");
+		return -EINVAL;
+	}
+	if (!cfg->pin_path)
+		cfg->pin_path = DEFAULT_PIN_PATH;
+	return 0;
+}
+
+enum parse_result parse_args(int argc, char **argv, struct config *cfg, char *err, size_t errlen)
+{
+	static const char short_options[] = ":Tm46L:D:N:f:o:vhV";
+	char name[48];
+	int first = 1, opt;
+
+	memset(cfg, 0, sizeof(*cfg));
+	err[0] = '\0';
+	if (argc > 1) {
+		cfg->command = command_from_name(argv[1]);
+		if (cfg->command != CMD_LIVE)
+			first = 2;
+	}
+	/* getopt keeps its place in globals; optind = 0 makes it start over. */
+	optind = 0;
+	opterr = 0;
+	while ((opt = getopt_long(argc - first + 1, argv + first - 1, short_options, long_options,
+				  NULL)) != -1) {
+		if (opt == '?') {
+			if (optopt)
+				set_error(err, errlen, "unknown option '-%c'", optopt);
+			else
+				set_error(err, errlen, "unknown option '%s'",
+					  argv[first - 1 + optind - 1]);
+			return PARSE_ERROR;
+		}
+		if (opt == ':') {
+			set_error(err, errlen, "option %s needs a value",
+				  option_name(optopt, name, sizeof(name)));
+			return PARSE_ERROR;
+		}
+		if (!option_allowed(opt, cfg->command)) {
+			set_error(err, errlen, "option %s does not apply to '%s'",
+				  option_name(opt, name, sizeof(name)),
+				  command_names[cfg->command]);
+			return PARSE_ERROR;
+		}
+		option_name(opt, name, sizeof(name));
+		switch (opt) {
+		case 'h':
+			return PARSE_HELP;
+		case 'V':
+			return PARSE_VERSION;
+		case 'T':
+			cfg->timestamp = true;
+			break;
+		case 'm':
+			cfg->milliseconds = true;
+			break;
+		case 'v':
+			cfg->verbose = true;
+			break;
+		case '4':
+		case '6': {
+			int family = opt == '4' ? AF_INET : AF_INET6;
+
+			if (cfg->family && cfg->family != family) {
+				set_error(err, errlen, "-4 and -6 exclude each other");
+				return PARSE_ERROR;
+			}
+			cfg->family = family;
+			break;
+		}
+		case 'L':
+			if (take_ports(optarg, &cfg->lports, name, err, errlen))
+				return PARSE_ERROR;
+			break;
+		case 'D':
+			if (take_ports(optarg, &cfg->rports, name, err, errlen))
+				return PARSE_ERROR;
+			break;
+		case 'N':
+			if (take_path(optarg, &cfg->netns_path, name, err, errlen))
+				return PARSE_ERROR;
+			break;
+		case 'o':
+			if (take_path(optarg, &cfg->output, name, err, errlen))
+				return PARSE_ERROR;
+			break;
+		case OPT_PIN_PATH:
+			if (take_path(optarg, &cfg->pin_path, name, err, errlen))
+				return PARSE_ERROR;
+			break;
+		case OPT_STATE_FILE:
+			if (take_path(optarg, &cfg->state_file, name, err, errlen))
+				return PARSE_ERROR;
+			break;
+		case OPT_REPLACE:
+			cfg->replace = true;
+			break;
+		case 'f':
+			if (parse_format(optarg, &cfg->format)) {
+				set_error(err, errlen,
+					  "%s: unknown format '%s' (text, json or prometheus)",
+					  name, optarg);
+				return PARSE_ERROR;
+			}
+			break;
+		}
+	}
+	if (parse_positionals(argc - first - optind + 1, argv + first - 1 + optind, cfg, err,
+			      errlen) ||
+	    check_combinations(cfg, err, errlen))
+		return PARSE_ERROR;
+	return PARSE_OK;
+}
+
+void print_usage(FILE *out, const char *prog)
+{
+	fprintf(out,
+		"Usage: %1$s [OPTIONS] [INTERVAL [COUNT]]\n"
+		"       %1$s attach [FILTERS] [--pin-path DIR] [--replace]\n"
+		"       %1$s snapshot [--pin-path DIR] [-f text|json|prometheus] [--state-file FILE] "
+		"[-o FILE]\n"
+		"       %1$s status [--pin-path DIR] [-f text|json]\n"
+		"       %1$s detach [--pin-path DIR]\n"
+		"\n"
+		"Time spent in each TCP state, per state transition, aggregated in the kernel.\n"
+		"Without INTERVAL: trace until Ctrl-C, then print one summary. With INTERVAL\n"
+		"(seconds, fractions allowed): a summary every INTERVAL, COUNT times.\n"
+		"\n"
+		"Options:\n"
+		"  -T, --timestamp        time of day on each summary\n"
+		"  -m, --milliseconds     histograms in milliseconds (default: microseconds)\n"
+		"  -4, --ipv4             IPv4 sockets only\n"
+		"  -6, --ipv6             IPv6 sockets only\n"
+		"  -L, --lport LIST       local ports only, e.g. 80,443,8000-8100\n"
+		"  -D, --rport LIST       remote ports only\n"
+		"  -N, --netns PATH       sockets of the network namespace PATH names only\n"
+		"                         (/proc/PID/ns/net, /run/netns/NAME)\n"
+		"  -f, --format FORMAT    text (default), json (one object per line), prometheus\n"
+		"  -o, --output FILE      snapshot: replace FILE atomically with the output\n"
+		"      --pin-path DIR     where attach pins (default %2$s)\n"
+		"      --state-file FILE  snapshot: only what changed since the last snapshot\n"
+		"                         that used FILE\n"
+		"      --replace          attach: replace an existing attachment\n"
+		"  -v, --verbose          libbpf debug output\n"
+		"  -h, --help             this help\n"
+		"  -V, --version          version\n"
+		"\n"
+		"A port filter keeps a transition when the socket's port at that moment is in the\n"
+		"list. A client's CLOSE->SYN_SENT has no local port yet and a new server socket's\n"
+		"LISTEN->SYN_RECV no remote port yet: see tcpstatehist(8).\n"
+		"\n"
+		"Examples:\n"
+		"  %1$s                   trace until Ctrl-C, then summarize\n"
+		"  %1$s 10                a summary every 10 seconds\n"
+		"  %1$s -T 1 5            five 1-second summaries with the time of day\n"
+		"  %1$s -L 80,443 -m 60   local ports 80 and 443, in milliseconds\n"
+		"  %1$s -f json 1         JSON Lines, one object per second\n"
+		"  %1$s attach -D 5432    keep counting in the kernel, no process left\n"
+		"  %1$s snapshot -f prometheus -o /var/lib/node_exporter/tcpstatehist.prom\n",
+		prog, DEFAULT_PIN_PATH);
+}

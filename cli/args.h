@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Command line: one struct config, filled by a parser that never exits. */
+#ifndef TSH_ARGS_H
+#define TSH_ARGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include "tcpstatehist.h"
+
+enum tsh_command {
+	CMD_LIVE = 0,
+	CMD_ATTACH,
+	CMD_SNAPSHOT,
+	CMD_STATUS,
+	CMD_DETACH,
+};
+
+enum tsh_format {
+	FORMAT_TEXT = 0,
+	FORMAT_JSON,
+	FORMAT_PROMETHEUS,
+};
+
+struct port_filter {
+	bool enabled;
+	struct tsh_portset set;
+	char spec[64]; /* the list as given, for status and error messages */
+};
+
+struct config {
+	enum tsh_command command;
+	bool has_interval;
+	double interval_s;
+	unsigned long count; /* 0: until interrupted */
+	bool timestamp;
+	bool milliseconds;
+	bool verbose;
+	int family; /* 0, AF_INET or AF_INET6 */
+	struct port_filter lports;
+	struct port_filter rports;
+	const char *netns_path;
+	enum tsh_format format;
+	const char *pin_path;
+	const char *state_file;
+	const char *output;
+	bool replace;
+};
+
+enum parse_result {
+	PARSE_OK = 0,
+	PARSE_HELP,
+	PARSE_VERSION,
+	PARSE_ERROR,
+};
+
+#define DEFAULT_PIN_PATH "/sys/fs/bpf/tcpstatehist"
+
+/*
+ * Fills cfg from argv. On PARSE_ERROR, err holds a one-line message naming
+ * the offending option or argument.
+ */
+enum parse_result parse_args(int argc, char **argv, struct config *cfg, char *err, size_t errlen);
+
+/* Strict number parsing: the whole string, no sign, within [min, max]. */
+int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+
+/* Seconds, fractions allowed, strictly positive and finite. */
+int parse_seconds(const char *s, double *out);
+
+/* "80,443,8000-8100": ports 1..65535, no empty element, no reversed range. */
+int parse_port_list(const char *s, struct tsh_portset *set, char *err, size_t errlen);
+
+static inline bool portset_has(const struct tsh_portset *set, unsigned int port)
+{
+	return (set->bits[port / 64] >> (port % 64)) & 1;
+}
+
+void print_usage(FILE *out, const char *prog);
+
+#endif /* TSH_ARGS_H */

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "loader.h"
+#include "tcpstatehist.skel.h"
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+static bool verbose_output;
+
+static int print_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG && !verbose_output)
+		return 0;
+	/* Without -v, libbpf's warnings would repeat our own one-line error. */
+	if (!verbose_output)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+void loader_set_verbose(bool verbose)
+{
+	verbose_output = verbose;
+	libbpf_set_print(print_libbpf);
+}
+
+int parse_kernel_release(const char *release, unsigned int *major, unsigned int *minor)
+{
+	if (sscanf(release, "%u.%u", major, minor) != 2)
+		return -EINVAL;
+	return 0;
+}
+
+static bool has_capability(const struct __user_cap_data_struct data[2], int cap)
+{
+	return data[cap / 32].effective & (1u << (cap % 32));
+}
+
+static int check_capabilities(char *err, size_t errlen)
+{
+	struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+	bool admin, bpf, perfmon;
+
+	if (syscall(SYS_capget, &header, data)) {
+		snprintf(err, errlen, "cannot read capabilities: %s", strerror(errno));
+		return -errno;
+	}
+	admin = has_capability(data, CAP_SYS_ADMIN);
+	bpf = admin || has_capability(data, CAP_BPF);
+	perfmon = admin || has_capability(data, CAP_PERFMON);
+	if (bpf && perfmon)
+		return 0;
+	snprintf(err, errlen, "missing %s%s%s: run as root, or grant CAP_BPF and CAP_PERFMON",
+		 bpf ? "" : "CAP_BPF", bpf || perfmon ? "" : " and ", perfmon ? "" : "CAP_PERFMON");
+	return -EPERM;
+}
+
+int loader_check_environment(char *err, size_t errlen)
+{
+	unsigned int major, minor;
+	struct utsname uts;
+
+	if (uname(&uts) || parse_kernel_release(uts.release, &major, &minor)) {
+		snprintf(err, errlen, "cannot tell the kernel version");
+		return -EINVAL;
+	}
+	if (major < TSH_MIN_KERNEL_MAJOR ||
+	    (major == TSH_MIN_KERNEL_MAJOR && minor < TSH_MIN_KERNEL_MINOR)) {
+		snprintf(err, errlen,
+			 "kernel %s is too old: tcpstatehist needs Linux %d.%d or later",
+			 uts.release, TSH_MIN_KERNEL_MAJOR, TSH_MIN_KERNEL_MINOR);
+		return -EOPNOTSUPP;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		snprintf(err, errlen,
+			 "kernel has no BTF (/sys/kernel/btf/vmlinux): tcpstatehist needs a kernel "
+			 "built with CONFIG_DEBUG_INFO_BTF=y");
+		return -EOPNOTSUPP;
+	}
+	return check_capabilities(err, errlen);
+}
+
+int netns_inode(const char *path, __u32 *inode, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd, type;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "-N %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	type = ioctl(fd, NS_GET_NSTYPE);
+	if (type != CLONE_NEWNET || fstat(fd, &st)) {
+		close(fd);
+		snprintf(err, errlen, "-N %s: not a network namespace", path);
+		return -EINVAL;
+	}
+	close(fd);
+	*inode = st.st_ino;
+	return 0;
+}
+
+static int fill_port_set(int map_fd, __u32 key, const struct port_filter *pf, char *err,
+			 size_t errlen)
+{
+	if (!pf->enabled)
+		return 0;
+	if (bpf_map_update_elem(map_fd, &key, &pf->set, BPF_ANY)) {
+		snprintf(err, errlen, "cannot write the port filter: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int describe_load_error(int ret, char *err, size_t errlen)
+{
+	if (ret == -EPERM || ret == -EACCES)
+		snprintf(err, errlen,
+			 "the kernel refused to load the programs (%s): run as root, or grant "
+			 "CAP_BPF and CAP_PERFMON; -v shows the verifier's log",
+			 strerror(-ret));
+	else
+		snprintf(err, errlen, "cannot load the BPF programs: %s (-v shows why)",
+			 strerror(-ret));
+	return ret;
+}
+
+int loader_load(const struct config *cfg, struct tcpstatehist_bpf **skel, struct tsh_kernel *kernel,
+		char *err, size_t errlen)
+{
+	struct tcpstatehist_bpf *obj;
+	__u32 netns = 0;
+	int ret;
+
+	if (cfg->netns_path && (ret = netns_inode(cfg->netns_path, &netns, err, errlen)))
+		return ret;
+	obj = tcpstatehist_bpf__open();
+	if (!obj) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot open the BPF object: %s", strerror(errno));
+		return ret;
+	}
+	obj->rodata->filter_family = cfg->family;
+	obj->rodata->filter_netns = netns;
+	obj->rodata->filter_lport = cfg->lports.enabled;
+	obj->rodata->filter_rport = cfg->rports.enabled;
+	ret = tcpstatehist_bpf__load(obj);
+	if (ret) {
+		tcpstatehist_bpf__destroy(obj);
+		return describe_load_error(ret, err, errlen);
+	}
+	ret = fill_port_set(bpf_map__fd(obj->maps.ports), TSH_PORTS_LOCAL, &cfg->lports, err,
+			    errlen);
+	if (!ret)
+		ret = fill_port_set(bpf_map__fd(obj->maps.ports), TSH_PORTS_REMOTE, &cfg->rports,
+				    err, errlen);
+	if (ret) {
+		tcpstatehist_bpf__destroy(obj);
+		return ret;
+	}
+	kernel->counters_fd = bpf_map__fd(obj->maps.counters);
+	kernel->main_prog_fd = bpf_program__fd(obj->progs.tsh_main);
+	*skel = obj;
+	return 0;
+}
+
+int loader_attach(struct tcpstatehist_bpf *skel, char *err, size_t errlen)
+{
+	int ret;
+
+	/*
+	 * A tracepoint calls its programs in the order they were attached. The
+	 * recover program must run after the main one for the same event.
+	 */
+	skel->links.tsh_main = bpf_program__attach(skel->progs.tsh_main);
+	if (!skel->links.tsh_main)
+		goto fail;
+	skel->links.tsh_recover = bpf_program__attach(skel->progs.tsh_recover);
+	if (!skel->links.tsh_recover)
+		goto fail;
+	return 0;
+fail:
+	ret = -errno;
+	snprintf(err, errlen, "cannot attach to tracepoint inet_sock_set_state: %s",
+		 strerror(-ret));
+	return ret;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Loader: checks the kernel and privileges, loads and attaches the programs. */
+#ifndef TSH_LOADER_H
+#define TSH_LOADER_H
+
+#include <stddef.h>
+#include "args.h"
+#include "collector.h"
+
+struct tcpstatehist_bpf;
+
+/* Oldest kernel with everything used: sk storage in tracing, recursion_misses. */
+#define TSH_MIN_KERNEL_MAJOR 5
+#define TSH_MIN_KERNEL_MINOR 12
+
+/* Release string to (major, minor); -EINVAL if it does not start "X.Y". */
+int parse_kernel_release(const char *release, unsigned int *major, unsigned int *minor);
+
+/*
+ * The environment: kernel version, BTF, capabilities. 0, or a negative
+ * errno with a one-line message in err.
+ */
+int loader_check_environment(char *err, size_t errlen);
+
+/* Resolves a -N path to the namespace's inode, checking that it is one. */
+int netns_inode(const char *path, __u32 *inode, char *err, size_t errlen);
+
+/* Open, configure and load; fills kernel. The caller destroys *skel. */
+int loader_load(const struct config *cfg, struct tcpstatehist_bpf **skel, struct tsh_kernel *kernel,
+		char *err, size_t errlen);
+
+/* Attach the main program, then the recover program: the order matters. */
+int loader_attach(struct tcpstatehist_bpf *skel, char *err, size_t errlen);
+
+/* The libbpf print callback: debug output only with -v. */
+void loader_set_verbose(bool verbose);
+
+#endif /* TSH_LOADER_H */

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Prometheus text exposition format. Counters are cumulative since attach,
+ * as Prometheus expects; histogram buckets are the kernel's log2 buckets,
+ * whose upper-inclusive bounds are exactly Prometheus' "le".
+ */
+#include <errno.h>
+#include "hist.h"
+#include "render.h"
+
+/* A bucket bound in seconds, exact: the bound is a whole number of us. */
+static void format_le(char *buf, size_t len, unsigned int b)
+{
+	__u64 us = hist_bucket_upper_us(b);
+
+	if (hist_bucket_is_last(b))
+		snprintf(buf, len, "+Inf");
+	else
+		snprintf(buf, len, "%llu.%06llu", (unsigned long long)(us / 1000000),
+			 (unsigned long long)(us % 1000000));
+}
+
+static void print_header(FILE *out, const char *name, const char *type, const char *help)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+typedef void (*pair_printer)(FILE *out, const char *labels, const struct tsh_slot *slot);
+
+static void print_count(FILE *out, const char *labels, const struct tsh_slot *slot)
+{
+	fprintf(out, "tcpstatehist_transitions_total{%s} %llu\n", labels,
+		(unsigned long long)slot->count);
+}
+
+static void print_unknown(FILE *out, const char *labels, const struct tsh_slot *slot)
+{
+	fprintf(out, "tcpstatehist_unknown_duration_transitions_total{%s} %llu\n", labels,
+		(unsigned long long)slot->unknown);
+}
+
+static void print_histogram(FILE *out, const char *labels, const struct tsh_slot *slot)
+{
+	__u64 cumulative = 0;
+	char le[32];
+
+	for (unsigned int b = 0; b < TSH_NBUCKETS; b++) {
+		cumulative += slot->buckets[b];
+		format_le(le, sizeof(le), b);
+		fprintf(out, "tcpstatehist_state_duration_seconds_bucket{%s,le=\"%s\"} %llu\n",
+			labels, le, (unsigned long long)cumulative);
+	}
+	fprintf(out, "tcpstatehist_state_duration_seconds_sum{%s} %llu.%09llu\n", labels,
+		(unsigned long long)(slot->sum_ns / 1000000000),
+		(unsigned long long)(slot->sum_ns % 1000000000));
+	fprintf(out, "tcpstatehist_state_duration_seconds_count{%s} %llu\n", labels,
+		(unsigned long long)cumulative);
+}
+
+static void for_each_pair(FILE *out, const struct snapshot *snap, pair_printer print)
+{
+	unsigned int order[TSH_NSLOTS], norder = slot_display_order(order);
+
+	for (unsigned int i = 0; i < norder; i++) {
+		const struct tsh_slot *slot = &snap->slots[order[i]];
+		const char *oldname, *newname;
+		char labels[96];
+
+		if (!slot->count)
+			continue;
+		slot_names(order[i], &oldname, &newname);
+		snprintf(labels, sizeof(labels), "old_state=\"%s\",new_state=\"%s\"", oldname,
+			 newname);
+		print(out, labels, slot);
+	}
+}
+
+int render_prometheus(FILE *out, const struct snapshot *snap, const struct render_opts *opts)
+{
+	print_header(out, "tcpstatehist_transitions_total", "counter",
+		     "TCP state transitions by old and new state, since attach.");
+	for_each_pair(out, snap, print_count);
+	print_header(out, "tcpstatehist_unknown_duration_transitions_total", "counter",
+		     "Transitions whose time in the old state is not known (first seen).");
+	for_each_pair(out, snap, print_unknown);
+	print_header(out, "tcpstatehist_state_duration_seconds", "histogram",
+		     "Time spent in old_state before moving to new_state, known durations.");
+	for_each_pair(out, snap, print_histogram);
+	print_header(out, "tcpstatehist_missed_transitions_total", "counter",
+		     "Tracepoint hits the kernel skipped that no program recorded.");
+	fprintf(out, "tcpstatehist_missed_transitions_total %llu\n",
+		(unsigned long long)snap->missed);
+	print_header(out, "tcpstatehist_attach_time_seconds", "gauge",
+		     "When the counters started (Unix time); a change means a reset.");
+	fprintf(out, "tcpstatehist_attach_time_seconds %llu\n",
+		(unsigned long long)opts->since_realtime);
+	return ferror(out) ? -EIO : 0;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * A snapshot is plain data: the cumulative counters of every transition pair,
+ * summed over CPUs and writers, and the kernel's count of skipped events.
+ * Interval views are differences of two snapshots.
+ */
+#ifndef TSH_SNAPSHOT_H
+#define TSH_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include "tcpstatehist.h"
+
+struct snapshot {
+	struct tsh_slot slots[TSH_NSLOTS];
+	/*
+	 * Tracepoint hits the kernel skipped for the main program and nobody
+	 * recovered: transitions that are not in the slots. Kept monotonic by
+	 * snapshot_advance(); see there.
+	 */
+	__u64 missed;
+	__u64 taken_ns;	      /* CLOCK_MONOTONIC when read */
+	__u64 taken_realtime; /* seconds since the epoch when read */
+};
+
+/* The (old, new) states of a slot; false for the OTHER slot. */
+bool slot_states(unsigned int slot, unsigned int *oldstate, unsigned int *newstate);
+
+/* Names of a slot's states: "OTHER" for both in the OTHER slot. */
+void slot_names(unsigned int slot, const char **oldname, const char **newname);
+
+/* The state's kernel name, or "UNKNOWN" for an index outside the table. */
+const char *state_name(unsigned int state);
+
+/*
+ * Slots in display order: by old state, then new state, OTHER last. Returns
+ * the number written to order (TSH_NSLOTS at most).
+ */
+unsigned int slot_display_order(unsigned int order[TSH_NSLOTS]);
+
+/* missed from the kernel's two counters, read in that order (see collector). */
+__u64 snapshot_missed(__u64 main_misses, __u64 recovered);
+
+/* out = cur - prev, counter by counter; times are cur's. */
+void snapshot_diff(const struct snapshot *cur, const struct snapshot *prev, struct snapshot *out);
+
+/*
+ * The snapshot to diff the next one against: cur, except that missed never
+ * goes down. Reading the kernel's counters is not atomic, so missed can read
+ * a little low while events are being recovered; holding the high mark keeps
+ * every interval's value non-negative and their sum exact.
+ */
+void snapshot_advance(struct snapshot *prev, const struct snapshot *cur);
+
+/* Sum over all slots. */
+__u64 snapshot_total(const struct snapshot *snap);
+
+#endif /* TSH_SNAPSHOT_H */

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Types shared by the BPF programs and userspace: the layout of the counter
+ * map, the state names and the table that folds (old, new) state pairs into a
+ * compact slot index. Plain __u32/__u64 only, so both sides agree bit for bit.
+ */
+#ifndef TCPSTATEHIST_H
+#define TCPSTATEHIST_H
+
+/*
+ * Bumped whenever anything below changes shape: pinned maps written by one
+ * layout must never be read by a binary built for another.
+ */
+#define TSH_LAYOUT_VERSION 1
+
+/* Not every file that includes this header uses every table in it. */
+#define TSH_UNUSED __attribute__((unused))
+
+/* Kernel TCP states are 1..13 (TCP_ESTABLISHED..TCP_BOUND_INACTIVE). */
+#define TSH_NSTATES 16
+
+/*
+ * Buckets are log2 of the duration in microseconds, upper-inclusive, so each
+ * maps one-to-one onto a Prometheus "le" bucket: bucket 0 holds durations of
+ * at most 1 us, bucket b (1 <= b < TSH_NBUCKETS - 1) holds (2^(b-1), 2^b] us,
+ * and the last bucket everything longer than 2^(TSH_NBUCKETS - 2) us
+ * (2^37 us is about 38 hours).
+ */
+#define TSH_NBUCKETS 39
+#define TSH_LAST_FINITE_BUCKET (TSH_NBUCKETS - 2)
+
+/*
+ * Only a few dozen of the 16 x 16 state pairs can occur, so counters are kept
+ * per compact slot. Slot 0 collects any pair the table does not list; userspace
+ * reports it as OTHER so that nothing is ever dropped.
+ */
+#define TSH_SLOT_OTHER 0
+#define TSH_NSLOTS 32
+
+/* Writers of the counter map: each program owns one entry, never shares it. */
+enum tsh_writer {
+	TSH_WRITER_MAIN = 0,	/* the program that handles every event it sees */
+	TSH_WRITER_RECOVER = 1, /* records what the kernel made the main one skip */
+	TSH_NWRITERS,
+};
+
+struct tsh_slot {
+	__u64 count;   /* every transition of this pair */
+	__u64 unknown; /* of which: no known start time */
+	__u64 sum_ns;  /* total of the known durations */
+	__u64 buckets[TSH_NBUCKETS];
+};
+
+struct tsh_table {
+	/*
+	 * Events this writer took over because the main program was busy on
+	 * this CPU, before any filter: the recover writer's share of the main
+	 * program's recursion misses. Zero in the main writer's entry.
+	 */
+	__u64 recovered;
+	struct tsh_slot slots[TSH_NSLOTS];
+};
+
+/* Port filter sets: one bit per port, indexed by tsh_port_set. */
+#define TSH_PORTSET_WORDS (65536 / 64)
+struct tsh_portset {
+	__u64 bits[TSH_PORTSET_WORDS];
+};
+
+enum tsh_port_set {
+	TSH_PORTS_LOCAL = 0,
+	TSH_PORTS_REMOTE = 1,
+	TSH_NPORTSETS,
+};
+
+/* Kernel state numbers (include/net/tcp_states.h), spelled out for BPF and C. */
+enum tsh_tcp_state {
+	TSH_ESTABLISHED = 1,
+	TSH_SYN_SENT,
+	TSH_SYN_RECV,
+	TSH_FIN_WAIT1,
+	TSH_FIN_WAIT2,
+	TSH_TIME_WAIT,
+	TSH_CLOSE,
+	TSH_CLOSE_WAIT,
+	TSH_LAST_ACK,
+	TSH_LISTEN,
+	TSH_CLOSING,
+	TSH_NEW_SYN_RECV,
+	TSH_BOUND_INACTIVE,
+};
+
+/*
+ * The pairs tcp_set_state() and inet_sk_set_state() can emit, each with its
+ * slot. Index with tsh_pair_slot[old & 15][new & 15]; 0 means OTHER.
+ */
+static const __u8 TSH_UNUSED tsh_pair_slot[TSH_NSTATES][TSH_NSTATES] = {
+	[TSH_CLOSE][TSH_SYN_SENT] = 1,
+	[TSH_CLOSE][TSH_LISTEN] = 2,
+	[TSH_CLOSE][TSH_CLOSE] = 3,
+	[TSH_LISTEN][TSH_CLOSE] = 4,
+	[TSH_LISTEN][TSH_SYN_RECV] = 5,
+	[TSH_SYN_SENT][TSH_ESTABLISHED] = 6,
+	[TSH_SYN_SENT][TSH_SYN_RECV] = 7,
+	[TSH_SYN_SENT][TSH_CLOSE] = 8,
+	[TSH_SYN_RECV][TSH_ESTABLISHED] = 9,
+	[TSH_SYN_RECV][TSH_FIN_WAIT1] = 10,
+	[TSH_SYN_RECV][TSH_CLOSE] = 11,
+	[TSH_SYN_RECV][TSH_CLOSE_WAIT] = 12,
+	[TSH_ESTABLISHED][TSH_FIN_WAIT1] = 13,
+	[TSH_ESTABLISHED][TSH_CLOSE_WAIT] = 14,
+	[TSH_ESTABLISHED][TSH_CLOSE] = 15,
+	[TSH_FIN_WAIT1][TSH_FIN_WAIT2] = 16,
+	[TSH_FIN_WAIT1][TSH_CLOSING] = 17,
+	[TSH_FIN_WAIT1][TSH_CLOSE] = 18,
+	[TSH_FIN_WAIT1][TSH_TIME_WAIT] = 19,
+	[TSH_FIN_WAIT2][TSH_CLOSE] = 20,
+	[TSH_FIN_WAIT2][TSH_TIME_WAIT] = 21,
+	[TSH_CLOSING][TSH_CLOSE] = 22,
+	[TSH_CLOSING][TSH_TIME_WAIT] = 23,
+	[TSH_CLOSE_WAIT][TSH_LAST_ACK] = 24,
+	[TSH_CLOSE_WAIT][TSH_CLOSE] = 25,
+	[TSH_LAST_ACK][TSH_CLOSE] = 26,
+	[TSH_TIME_WAIT][TSH_CLOSE] = 27,
+	[TSH_CLOSE][TSH_ESTABLISHED] = 28,
+	[TSH_SYN_RECV][TSH_SYN_RECV] = 29,
+	[TSH_ESTABLISHED][TSH_ESTABLISHED] = 30,
+	[TSH_LISTEN][TSH_LISTEN] = 31,
+};
+
+/* Names as the kernel's tracepoint prints them; index 0 and 14, 15 unused. */
+static const char *const TSH_UNUSED tsh_state_names[TSH_NSTATES] = {
+	[TSH_ESTABLISHED] = "ESTABLISHED",
+	[TSH_SYN_SENT] = "SYN_SENT",
+	[TSH_SYN_RECV] = "SYN_RECV",
+	[TSH_FIN_WAIT1] = "FIN_WAIT1",
+	[TSH_FIN_WAIT2] = "FIN_WAIT2",
+	[TSH_TIME_WAIT] = "TIME_WAIT",
+	[TSH_CLOSE] = "CLOSE",
+	[TSH_CLOSE_WAIT] = "CLOSE_WAIT",
+	[TSH_LAST_ACK] = "LAST_ACK",
+	[TSH_LISTEN] = "LISTEN",
+	[TSH_CLOSING] = "CLOSING",
+	[TSH_NEW_SYN_RECV] = "NEW_SYN_RECV",
+	[TSH_BOUND_INACTIVE] = "BOUND_INACTIVE",
+};
+
+#endif /* TCPSTATEHIST_H */
