@@ -35,7 +35,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all test unit-test clean deps format
+.PHONY: all tests test unit-test clean deps format
 
 all: tcpstatehist
 
@@ -67,6 +67,31 @@ $(OUTPUT)/%.o: cli/%.c $(HEADERS) | $(OUTPUT)
 tcpstatehist: $(PURE_OBJS) $(KERNEL_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -o $@
+
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_OBJS := $(UNIT_SRCS:tests/unit/%.c=$(OUTPUT)/unit/%.o)
+
+$(OUTPUT)/unit/%.o: tests/unit/%.c $(HEADERS) tests/unit/unit.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -I tests/unit -c $< -o $@
+
+$(OUTPUT)/unit_tests: $(UNIT_OBJS) $(PURE_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ -lm -o $@
+
+$(OUTPUT)/loadgen: bench/loadgen.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -pthread $< -o $@
+
+tests: $(OUTPUT)/unit_tests $(OUTPUT)/loadgen
+
+# The README's test command: every test, ending with "N passed, N failed".
+test: all tests
+	$(Q)tests/run.sh
+
+unit-test: $(OUTPUT)/unit_tests
+	$(Q)$(OUTPUT)/unit_tests
 
 clean:
 	$(call msg,CLEAN,)

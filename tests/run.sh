@@ -1,0 +1,30 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# The one test command: unit tests of the pure stages, then the kernel and CLI
+# tests (root: they load the real programs and drive real TCP connections).
+# Ends with "N passed, N failed"; exits non-zero when anything failed.
+set -u
+cd "$(dirname "$0")/.."
+export TSH_RESULTS
+TSH_RESULTS=$(mktemp)
+trap 'rm -f "$TSH_RESULTS"' EXIT
+
+make -s all tests || { echo "0 passed, 1 failed"; exit 1; }
+
+echo "== unit"
+.output/unit_tests || true
+
+if [ "$(id -u)" != 0 ]; then
+	echo "kernel tests need root: counted as one failure" >&2
+else
+	for t in tests/kernel/test_*.sh; do
+		[ -n "${TSH_ONLY:-}" ] && [[ "$t" != *"$TSH_ONLY"* ]] && continue
+		echo "== $t"
+		bash "$t" || true
+	done
+fi
+
+read -r passed failed < <(awk '{p += $1; f += $2} END {print p + 0, f + 0}' "$TSH_RESULTS")
+[ "$(id -u)" != 0 ] && failed=$((failed + 1))
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
