@@ -6,9 +6,11 @@
 int unit_failures;
 
 extern const struct unit_test hist_tests[];
+extern const struct unit_test statefile_tests[];
 
 static const struct unit_test *const groups[] = {
 	hist_tests,
+	statefile_tests,
 };
 
 int main(void)

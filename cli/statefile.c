@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * State file encoding and the file operations around it. Only libc: the unit
+ * tests link this file. Every field is written explicitly, little-endian, so
+ * the format does not depend on the compiler's struct layout.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "statefile.h"
+
+#define MAGIC_LEN 8
+#define HEADER_LEN (MAGIC_LEN + 4 * 4 + 2 * 8 + STATEFILE_PATH_LEN)
+#define SLOT_WORDS (3 + TSH_NBUCKETS)
+#define BODY_LEN ((3 + TSH_NSLOTS * SLOT_WORDS) * 8)
+#define CHECKSUM_LEN 8
+
+size_t statefile_size(void)
+{
+	return HEADER_LEN + BODY_LEN + CHECKSUM_LEN;
+}
+
+/* FNV-1a, 64 bits: catches truncation and bit rot, not an adversary. */
+static __u64 checksum(const unsigned char *p, size_t len)
+{
+	__u64 h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static unsigned char *put_u32(unsigned char *p, __u32 v)
+{
+	for (int i = 0; i < 4; i++)
+		*p++ = v >> (8 * i);
+	return p;
+}
+
+static unsigned char *put_u64(unsigned char *p, __u64 v)
+{
+	for (int i = 0; i < 8; i++)
+		*p++ = v >> (8 * i);
+	return p;
+}
+
+static __u32 get_u32(const unsigned char **p)
+{
+	__u32 v = 0;
+
+	for (int i = 0; i < 4; i++)
+		v |= (__u32)(*p)[i] << (8 * i);
+	*p += 4;
+	return v;
+}
+
+static __u64 get_u64(const unsigned char **p)
+{
+	__u64 v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v |= (__u64)(*p)[i] << (8 * i);
+	*p += 8;
+	return v;
+}
+
+int statefile_encode(const struct statefile_owner *owner, const struct snapshot *snap, void *buf,
+		     size_t len)
+{
+	unsigned char *start = buf, *p = buf;
+
+	if (len < statefile_size())
+		return -ENOSPC;
+	memcpy(p, STATEFILE_MAGIC, MAGIC_LEN);
+	p += MAGIC_LEN;
+	p = put_u32(p, STATEFILE_VERSION);
+	p = put_u32(p, TSH_LAYOUT_VERSION);
+	p = put_u32(p, TSH_NSLOTS);
+	p = put_u32(p, TSH_NBUCKETS);
+	p = put_u64(p, owner->attach_id);
+	p = put_u64(p, owner->attach_realtime_ns);
+	memset(p, 0, STATEFILE_PATH_LEN);
+	memcpy(p, owner->pin_path, strnlen(owner->pin_path, STATEFILE_PATH_LEN - 1));
+	p += STATEFILE_PATH_LEN;
+	p = put_u64(p, snap->missed);
+	p = put_u64(p, snap->taken_ns);
+	p = put_u64(p, snap->taken_realtime);
+	for (unsigned int s = 0; s < TSH_NSLOTS; s++) {
+		const struct tsh_slot *slot = &snap->slots[s];
+
+		p = put_u64(p, slot->count);
+		p = put_u64(p, slot->unknown);
+		p = put_u64(p, slot->sum_ns);
+		for (unsigned int b = 0; b < TSH_NBUCKETS; b++)
+			p = put_u64(p, slot->buckets[b]);
+	}
+	put_u64(p, checksum(start, p - start));
+	return 0;
+}
+
+static int reject(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int reject(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+int statefile_decode(const void *buf, size_t len, struct statefile_owner *owner,
+		     struct snapshot *out, char *err, size_t errlen)
+{
+	const unsigned char *start = buf, *p = buf, *tail;
+	__u32 version, layout, nslots, nbuckets;
+
+	if (len < MAGIC_LEN + 4 || memcmp(p, STATEFILE_MAGIC, MAGIC_LEN))
+		return reject(err, errlen, "not a tcpstatehist state file");
+	p += MAGIC_LEN;
+	version = get_u32(&p);
+	if (version != STATEFILE_VERSION)
+		return reject(err, errlen, "state file format v%u, this binary reads v%d", version,
+			      STATEFILE_VERSION);
+	if (len != statefile_size())
+		return reject(err, errlen, "truncated or padded: %zu bytes, want %zu", len,
+			      statefile_size());
+	tail = start + len - CHECKSUM_LEN;
+	if (checksum(start, len - CHECKSUM_LEN) != get_u64(&tail))
+		return reject(err, errlen, "checksum mismatch: the file is corrupt");
+	layout = get_u32(&p);
+	nslots = get_u32(&p);
+	nbuckets = get_u32(&p);
+	if (layout != TSH_LAYOUT_VERSION || nslots != TSH_NSLOTS || nbuckets != TSH_NBUCKETS)
+		return reject(err, errlen, "written for pinned layout v%u, this binary reads v%d",
+			      layout, TSH_LAYOUT_VERSION);
+	owner->attach_id = get_u64(&p);
+	owner->attach_realtime_ns = get_u64(&p);
+	if (!memchr(p, '\0', STATEFILE_PATH_LEN))
+		return reject(err, errlen, "pin path is not terminated");
+	memcpy(owner->pin_path, p, STATEFILE_PATH_LEN);
+	p += STATEFILE_PATH_LEN;
+	memset(out, 0, sizeof(*out));
+	out->missed = get_u64(&p);
+	out->taken_ns = get_u64(&p);
+	out->taken_realtime = get_u64(&p);
+	for (unsigned int s = 0; s < TSH_NSLOTS; s++) {
+		struct tsh_slot *slot = &out->slots[s];
+
+		slot->count = get_u64(&p);
+		slot->unknown = get_u64(&p);
+		slot->sum_ns = get_u64(&p);
+		for (unsigned int b = 0; b < TSH_NBUCKETS; b++)
+			slot->buckets[b] = get_u64(&p);
+	}
+	return 0;
+}
+
+int statefile_lock(const char *path, char *err, size_t errlen)
+{
+	char lock[4096];
+	int fd;
+
+	if (snprintf(lock, sizeof(lock), "%s.lock", path) >= (int)sizeof(lock)) {
+		snprintf(err, errlen, "path too long");
+		return -ENAMETOOLONG;
+	}
+	fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot open the lock file %s: %s", lock, strerror(errno));
+		return -errno;
+	}
+	/* Waits for an overlapping run: the runs take turns, none is lost. */
+	while (flock(fd, LOCK_EX)) {
+		if (errno == EINTR)
+			continue;
+		snprintf(err, errlen, "cannot lock %s: %s", lock, strerror(errno));
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+int statefile_read(const char *path, struct statefile_owner *owner, struct snapshot *snap,
+		   bool *found, char *err, size_t errlen)
+{
+	size_t want = statefile_size() + 1, got = 0;
+	unsigned char *buf;
+	struct stat st;
+	int fd, ret;
+
+	*found = false;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s",
+			 errno == ELOOP ? "is a symlink (refused)" : strerror(errno));
+		return ret;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(err, errlen, "not a regular file");
+		return -EINVAL;
+	}
+	buf = malloc(want);
+	if (!buf) {
+		close(fd);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	/* One byte more than a state: a longer file is rejected, not cut. */
+	while (got < want) {
+		ssize_t n = read(fd, buf + got, want - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot read: %s", strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += n;
+	}
+	ret = statefile_decode(buf, got, owner, snap, err, errlen);
+	*found = !ret;
+out:
+	free(buf);
+	close(fd);
+	return ret;
+}
+
+static int write_all(int fd, const unsigned char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int statefile_write(const char *path, const struct statefile_owner *owner,
+		    const struct snapshot *snap, char *err, size_t errlen)
+{
+	char *copy = strdup(path), *base = strdup(path), tmp[4096];
+	size_t len = statefile_size();
+	unsigned char *buf = malloc(len);
+	struct stat st;
+	int fd = -1, ret;
+
+	if (!copy || !base || !buf) {
+		snprintf(err, errlen, "out of memory");
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (!lstat(path, &st) && !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "not a regular file (symlinks are refused)");
+		ret = -EINVAL;
+		goto out;
+	}
+	if (snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dirname(copy), basename(base)) >=
+	    (int)sizeof(tmp)) {
+		snprintf(err, errlen, "path too long");
+		ret = -ENAMETOOLONG;
+		goto out;
+	}
+	statefile_encode(owner, snap, buf, len);
+	fd = mkstemp(tmp); /* 0600 */
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot create a temporary file beside it: %s",
+			 strerror(errno));
+		goto out;
+	}
+	ret = write_all(fd, buf, len);
+	if (!ret && fsync(fd))
+		ret = -errno;
+	if (close(fd) && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (ret) {
+		snprintf(err, errlen, "cannot save: %s", strerror(-ret));
+		unlink(tmp);
+	}
+out:
+	free(buf);
+	free(base);
+	free(copy);
+	return ret;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The --state-file of snapshot: the previous snapshot that used the file, and
+ * which attach it was taken from. A fixed-size binary record, little-endian,
+ * with a checksum; decoding is a pure function so that it can be fuzzed.
+ */
+#ifndef TSH_STATEFILE_H
+#define TSH_STATEFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include "snapshot.h"
+
+#define STATEFILE_MAGIC "TSHSTATE"
+#define STATEFILE_VERSION 1
+#define STATEFILE_PATH_LEN 256
+
+/* The attach a state was taken from. */
+struct statefile_owner {
+	__u64 attach_id;
+	__u64 attach_realtime_ns;
+	char pin_path[STATEFILE_PATH_LEN]; /* NUL-terminated */
+};
+
+/* Bytes of every encoded state. */
+size_t statefile_size(void);
+
+/* Writes statefile_size() bytes to buf; 0, or -ENOSPC when len is short. */
+int statefile_encode(const struct statefile_owner *owner, const struct snapshot *snap, void *buf,
+		     size_t len);
+
+/*
+ * Parses len bytes. 0, or -EINVAL with a one-line reason in err (wrong
+ * magic, version, layout, size or checksum). Touches nothing but its
+ * arguments.
+ */
+int statefile_decode(const void *buf, size_t len, struct statefile_owner *owner,
+		     struct snapshot *out, char *err, size_t errlen);
+
+/*
+ * Takes an exclusive lock on PATH.lock (created 0600), held until the
+ * returned descriptor is closed; waits for another holder. fd, or a negative
+ * errno with err filled in.
+ */
+int statefile_lock(const char *path, char *err, size_t errlen);
+
+/*
+ * Reads and decodes PATH. 0 with *found set; *found false when PATH does not
+ * exist. A negative errno with err filled in otherwise (symlinks, garbage).
+ */
+int statefile_read(const char *path, struct statefile_owner *owner, struct snapshot *snap,
+		   bool *found, char *err, size_t errlen);
+
+/* Replaces PATH atomically: a 0600 temporary file beside it, fsync, rename. */
+int statefile_write(const char *path, const struct statefile_owner *owner,
+		    const struct snapshot *snap, char *err, size_t errlen);
+
+#endif /* TSH_STATEFILE_H */

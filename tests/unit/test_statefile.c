@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* State file: round trips, and every kind of damage rejected with a reason. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "statefile.h"
+#include "unit.h"
+
+static void sample(struct statefile_owner *owner, struct snapshot *snap)
+{
+	memset(owner, 0, sizeof(*owner));
+	memset(snap, 0, sizeof(*snap));
+	owner->attach_id = 0x0123456789abcdefull;
+	owner->attach_realtime_ns = 1700000000123456789ull;
+	strcpy(owner->pin_path, "/sys/fs/bpf/tcpstatehist");
+	for (unsigned int s = 0; s < TSH_NSLOTS; s++) {
+		snap->slots[s].count = 1000 + s;
+		snap->slots[s].unknown = s;
+		snap->slots[s].sum_ns = ~0ull - s;
+		for (unsigned int b = 0; b < TSH_NBUCKETS; b++)
+			snap->slots[s].buckets[b] = s * 100 + b;
+	}
+	snap->missed = 7;
+	snap->taken_ns = 123456789;
+	snap->taken_realtime = 1700000100;
+}
+
+static unsigned char *encoded(const struct statefile_owner *owner, const struct snapshot *snap)
+{
+	unsigned char *buf = malloc(statefile_size());
+
+	CHECK(statefile_encode(owner, snap, buf, statefile_size()) == 0);
+	return buf;
+}
+
+static void test_round_trip(void)
+{
+	struct statefile_owner owner, got_owner;
+	struct snapshot snap, got;
+	unsigned char *buf;
+	char err[128] = "";
+
+	sample(&owner, &snap);
+	buf = encoded(&owner, &snap);
+	CHECK(statefile_decode(buf, statefile_size(), &got_owner, &got, err, sizeof(err)) == 0);
+	CHECK(!memcmp(&snap, &got, sizeof(snap)));
+	CHECK_EQ_U64(owner.attach_id, got_owner.attach_id);
+	CHECK_EQ_U64(owner.attach_realtime_ns, got_owner.attach_realtime_ns);
+	CHECK_STR(owner.pin_path, got_owner.pin_path);
+	CHECK(statefile_encode(&owner, &snap, buf, statefile_size() - 1) == -ENOSPC);
+	free(buf);
+}
+
+/* decode(buf with one change) must fail with a message matching want. */
+static void expect_rejected(const unsigned char *buf, size_t len, const char *want)
+{
+	struct statefile_owner owner;
+	struct snapshot snap;
+	char err[128] = "";
+
+	CHECK(statefile_decode(buf, len, &owner, &snap, err, sizeof(err)) == -EINVAL);
+	if (!strstr(err, want)) {
+		printf("    error '%s' does not say '%s'\n", err, want);
+		unit_failures++;
+	}
+}
+
+static void test_damage_rejected(void)
+{
+	struct statefile_owner owner;
+	struct snapshot snap;
+	size_t len = statefile_size();
+	unsigned char *buf, *copy = malloc(len + 1);
+
+	sample(&owner, &snap);
+	buf = encoded(&owner, &snap);
+	expect_rejected(buf, 0, "not a tcpstatehist state file");
+	expect_rejected((const unsigned char *)"hello world, not a state", 24,
+			"not a tcpstatehist state file");
+	expect_rejected(buf, len - 1, "truncated");
+	expect_rejected(buf, 12, "truncated");
+	memcpy(copy, buf, len);
+	copy[len] = 0;
+	expect_rejected(copy, len + 1, "truncated or padded");
+	/* Every single flipped byte past the magic is caught by some check. */
+	for (size_t i = 8; i < len; i += 97) {
+		struct statefile_owner o;
+		struct snapshot s;
+		char err[128];
+
+		memcpy(copy, buf, len);
+		copy[i] ^= 0x40;
+		CHECK(statefile_decode(copy, len, &o, &s, err, sizeof(err)) == -EINVAL);
+	}
+	memcpy(copy, buf, len);
+	copy[8] = 9; /* format version */
+	expect_rejected(copy, len, "format v9");
+	memcpy(copy, buf, len);
+	copy[len / 2] ^= 1;
+	expect_rejected(copy, len, "checksum");
+	free(copy);
+	free(buf);
+}
+
+static void test_file_round_trip(void)
+{
+	char dir[] = "/tmp/tsh-unit-XXXXXX", path[64], lockpath[80], err[256] = "";
+	struct statefile_owner owner, got_owner;
+	struct snapshot snap, got;
+	struct stat st;
+	bool found = true;
+	int lock, fd;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/state", dir);
+	snprintf(lockpath, sizeof(lockpath), "%s.lock", path);
+	sample(&owner, &snap);
+	CHECK(statefile_read(path, &got_owner, &got, &found, err, sizeof(err)) == 0);
+	CHECK(!found);
+	lock = statefile_lock(path, err, sizeof(err));
+	CHECK(lock >= 0);
+	CHECK(!stat(lockpath, &st) && (st.st_mode & 0777) == 0600);
+	CHECK(statefile_write(path, &owner, &snap, err, sizeof(err)) == 0);
+	CHECK(!stat(path, &st) && (st.st_mode & 0777) == 0600);
+	CHECK(statefile_read(path, &got_owner, &got, &found, err, sizeof(err)) == 0);
+	CHECK(found);
+	CHECK(!memcmp(&snap, &got, sizeof(snap)));
+	close(lock);
+	/* Garbage in the file: an error that says why. */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	CHECK(fd >= 0 && write(fd, "garbage\n", 8) == 8);
+	close(fd);
+	CHECK(statefile_read(path, &got_owner, &got, &found, err, sizeof(err)) == -EINVAL);
+	CHECK(!found);
+	CHECK(strstr(err, "not a tcpstatehist state file") != NULL);
+	/* A symlink is refused for reading and for writing. */
+	unlink(path);
+	CHECK(symlink("/etc/passwd", path) == 0);
+	CHECK(statefile_read(path, &got_owner, &got, &found, err, sizeof(err)) < 0);
+	CHECK(strstr(err, "symlink") != NULL);
+	CHECK(statefile_write(path, &owner, &snap, err, sizeof(err)) < 0);
+	unlink(path);
+	unlink(lockpath);
+	CHECK(rmdir(dir) == 0);
+}
+
+UNIT_TESTS(statefile_tests) = {
+	{ "statefile: encode and decode round trip", test_round_trip },
+	{ "statefile: truncated, padded, corrupt, foreign rejected", test_damage_rejected },
+	{ "statefile: lock, write 0600, read back, refuse garbage and symlinks",
+	  test_file_round_trip },
+	UNIT_END,
+};
