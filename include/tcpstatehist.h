@@ -145,4 +145,24 @@ static const char *const TSH_UNUSED tsh_state_names[TSH_NSTATES] = {
 	[TSH_BOUND_INACTIVE] = "BOUND_INACTIVE",
 };
 
+/*
+ * The pinned layout's metadata: the one entry of the "meta" array map that
+ * attach pins last, so its presence marks a complete pin set. Userspace only.
+ * layout_version comes first so that a binary can read it, and refuse the
+ * pins, whatever size a later layout gives this struct.
+ */
+#define TSH_META_SPEC_LEN 64
+#define TSH_META_PATH_LEN 128
+struct tsh_meta {
+	__u32 layout_version;	  /* TSH_LAYOUT_VERSION of the binary that attached */
+	__u32 family;		  /* 0, AF_INET or AF_INET6 */
+	__u64 attach_id;	  /* random: tells one attach from the next */
+	__u64 attach_realtime_ns; /* when attached, since the epoch */
+	__u32 netns_inode;	  /* -N filter, 0 = any */
+	__u32 reserved;
+	char lports[TSH_META_SPEC_LEN];	    /* -L list as given, "" = any */
+	char rports[TSH_META_SPEC_LEN];	    /* -D list as given, "" = any */
+	char netns_path[TSH_META_PATH_LEN]; /* -N path as given, "" = any */
+};
+
 #endif /* TCPSTATEHIST_H */

@@ -1,0 +1,423 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Pin layout. Everything is checked before anything is read: a pin set left
+ * by another layout, or half a set left by a failed attach, is refused with
+ * one line that says what to do, never misread.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "args.h"
+#include "pins.h"
+#include "tcpstatehist.skel.h"
+
+#define BPFFS_ROOT "/sys/fs/bpf"
+
+const char *const pin_names[PIN_NOBJECTS] = {
+	[PIN_MAIN_LINK] = "main_link",	     [PIN_RECOVER_LINK] = "recover_link",
+	[PIN_COUNTERS] = "counters",	     [PIN_MAIN_PROG] = "main_prog",
+	[PIN_RECOVER_PROG] = "recover_prog", [PIN_META] = "meta",
+};
+
+static void pin_path_of(char *buf, size_t len, const char *dir, enum pin_object obj)
+{
+	snprintf(buf, len, "%s/%s", dir, pin_names[obj]);
+}
+
+/* " --pin-path DIR" when dir is not the default, for the hints we print. */
+static const char *pin_option(const char *dir, char *buf, size_t len)
+{
+	if (!strcmp(dir, DEFAULT_PIN_PATH))
+		return "";
+	snprintf(buf, len, " --pin-path %s", dir);
+	return buf;
+}
+
+static bool is_bpffs(const char *path)
+{
+	struct statfs sf;
+
+	return !statfs(path, &sf) && sf.f_type == BPF_FS_MAGIC;
+}
+
+/* 0, -ENOENT (err set) when missing, or another error for the wrong kind of path. */
+static int check_dir(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(dir, &st)) {
+		int ret = -errno;
+
+		snprintf(err, errlen, "--pin-path %s: %s", dir, strerror(errno));
+		return ret;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		snprintf(err, errlen, "--pin-path %s is a symlink (refused)", dir);
+		return -ELOOP;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "--pin-path %s is not a directory", dir);
+		return -ENOTDIR;
+	}
+	if (!is_bpffs(dir)) {
+		snprintf(err, errlen, "--pin-path %s is not on a BPF filesystem (bpffs)", dir);
+		return -EXDEV;
+	}
+	return 0;
+}
+
+int pins_prepare_dir(const char *dir, bool *created, char *err, size_t errlen)
+{
+	bool under_root = !strncmp(dir, BPFFS_ROOT "/", strlen(BPFFS_ROOT) + 1);
+
+	if (under_root && !is_bpffs(BPFFS_ROOT) &&
+	    mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700")) {
+		snprintf(err, errlen, "cannot mount bpffs at %s: %s", BPFFS_ROOT, strerror(errno));
+		return -errno;
+	}
+	*created = !mkdir(dir, 0700);
+	if (!*created && errno != EEXIST) {
+		snprintf(err, errlen, "--pin-path %s: cannot create: %s", dir, strerror(errno));
+		return -errno;
+	}
+	return check_dir(dir, err, errlen);
+}
+
+int pins_lock_dir(const char *dir, char *err, size_t errlen)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "--pin-path %s: %s", dir, strerror(errno));
+		return -errno;
+	}
+	while (flock(fd, LOCK_EX)) {
+		if (errno == EINTR)
+			continue;
+		snprintf(err, errlen, "--pin-path %s: cannot lock: %s", dir, strerror(errno));
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/* Bit per pin_object that exists under dir. */
+static unsigned int present_pins(const char *dir)
+{
+	unsigned int present = 0;
+	char path[4096];
+	struct stat st;
+
+	for (int i = 0; i < PIN_NOBJECTS; i++) {
+		pin_path_of(path, sizeof(path), dir, i);
+		if (!lstat(path, &st))
+			present |= 1u << i;
+	}
+	return present;
+}
+
+bool pins_any(const char *dir)
+{
+	return present_pins(dir) != 0;
+}
+
+static int layout_error(const char *dir, unsigned int version, char *err, size_t errlen)
+{
+	char opt[4200];
+
+	snprintf(err, errlen,
+		 "pins at %s are layout v%u, this binary reads v%d: run 'tcpstatehist detach%s' "
+		 "then attach",
+		 dir, version, TSH_LAYOUT_VERSION, pin_option(dir, opt, sizeof(opt)));
+	return -EPROTO;
+}
+
+static int get_pinned(const char *dir, enum pin_object obj, char *err, size_t errlen)
+{
+	char path[4096];
+	int fd;
+
+	pin_path_of(path, sizeof(path), dir, obj);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		fd = -errno;
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+	}
+	return fd;
+}
+
+static int open_meta(const char *dir, struct pinned *p, char *err, size_t errlen)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), key = 0;
+	unsigned char *value;
+	__u32 version;
+	int ret;
+
+	p->meta_fd = get_pinned(dir, PIN_META, err, errlen);
+	if (p->meta_fd < 0)
+		return p->meta_fd;
+	if (bpf_obj_get_info_by_fd(p->meta_fd, &info, &len) || info.type != BPF_MAP_TYPE_ARRAY ||
+	    info.key_size != 4 || info.value_size < 4 || info.max_entries != 1)
+		return layout_error(dir, 0, err, errlen);
+	value = calloc(1, info.value_size);
+	if (!value) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ret = bpf_map_lookup_elem(p->meta_fd, &key, value);
+	if (ret) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot read %s/%s: %s", dir, pin_names[PIN_META],
+			 strerror(errno));
+		free(value);
+		return ret;
+	}
+	/* The version is the first field of every layout's meta. */
+	memcpy(&version, value, sizeof(version));
+	if (version != TSH_LAYOUT_VERSION || info.value_size != sizeof(p->meta)) {
+		free(value);
+		return layout_error(dir, version, err, errlen);
+	}
+	memcpy(&p->meta, value, sizeof(p->meta));
+	free(value);
+	p->meta.lports[sizeof(p->meta.lports) - 1] = '\0';
+	p->meta.rports[sizeof(p->meta.rports) - 1] = '\0';
+	p->meta.netns_path[sizeof(p->meta.netns_path) - 1] = '\0';
+	return 0;
+}
+
+static int open_counters(const char *dir, struct pinned *p, char *err, size_t errlen)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	p->kernel.counters_fd = get_pinned(dir, PIN_COUNTERS, err, errlen);
+	if (p->kernel.counters_fd < 0)
+		return p->kernel.counters_fd;
+	if (bpf_obj_get_info_by_fd(p->kernel.counters_fd, &info, &len) ||
+	    info.type != BPF_MAP_TYPE_PERCPU_ARRAY || info.key_size != 4 ||
+	    info.value_size != sizeof(struct tsh_table) || info.max_entries != TSH_NWRITERS)
+		return layout_error(dir, p->meta.layout_version, err, errlen);
+	return 0;
+}
+
+/* Opens a pinned program and checks it is ours; *id gets its id. */
+static int open_prog(const char *dir, enum pin_object obj, const char *name, __u32 *id, char *err,
+		     size_t errlen)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd = get_pinned(dir, obj, err, errlen);
+
+	if (fd < 0)
+		return fd;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.type != BPF_PROG_TYPE_TRACING ||
+	    strcmp(info.name, name)) {
+		close(fd);
+		return layout_error(dir, TSH_LAYOUT_VERSION, err, errlen);
+	}
+	*id = info.id;
+	return fd;
+}
+
+/* A pinned link must hold the pinned program: otherwise nothing counts. */
+static int check_link(const char *dir, enum pin_object obj, __u32 prog_id, char *err, size_t errlen)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	int fd = get_pinned(dir, obj, err, errlen), ret = 0;
+
+	if (fd < 0)
+		return fd;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.prog_id != prog_id) {
+		snprintf(err, errlen,
+			 "%s/%s does not attach the pinned program: run 'tcpstatehist "
+			 "detach' then attach",
+			 dir, pin_names[obj]);
+		ret = -EPROTO;
+	}
+	close(fd);
+	return ret;
+}
+
+static void missing_list(unsigned int present, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < PIN_NOBJECTS && used < len; i++)
+		if (!(present & (1u << i)))
+			used += snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
+					 pin_names[i]);
+}
+
+int pins_open(const char *dir, struct pinned *p, char *err, size_t errlen)
+{
+	unsigned int present = 0, all = (1u << PIN_NOBJECTS) - 1;
+	__u32 main_id = 0, recover_id = 0;
+	char missing[128], opt[4200];
+	int ret;
+
+	memset(p, 0, sizeof(*p));
+	p->kernel.counters_fd = p->kernel.main_prog_fd = p->recover_prog_fd = p->meta_fd = -1;
+	ret = check_dir(dir, err, errlen);
+	if (ret == -ENOENT || (!ret && !(present = present_pins(dir)))) {
+		snprintf(err, errlen,
+			 "nothing attached: no pins at %s (run 'tcpstatehist attach%s')", dir,
+			 pin_option(dir, opt, sizeof(opt)));
+		return -ENOENT;
+	}
+	if (ret)
+		return ret;
+	/* A different layout may name its pins differently: ask meta first. */
+	if ((present & (1u << PIN_META)) && (ret = open_meta(dir, p, err, errlen)))
+		goto fail;
+	if (present != all) {
+		missing_list(present, missing, sizeof(missing));
+		snprintf(err, errlen,
+			 "incomplete pin set at %s (missing %s): an attach failed or is under way; "
+			 "run 'tcpstatehist detach%s'",
+			 dir, missing, pin_option(dir, opt, sizeof(opt)));
+		ret = -ESTALE;
+		goto fail;
+	}
+	ret = open_counters(dir, p, err, errlen);
+	if (ret)
+		goto fail;
+	p->kernel.main_prog_fd = open_prog(dir, PIN_MAIN_PROG, "tsh_main", &main_id, err, errlen);
+	if (p->kernel.main_prog_fd < 0) {
+		ret = p->kernel.main_prog_fd;
+		goto fail;
+	}
+	p->recover_prog_fd =
+		open_prog(dir, PIN_RECOVER_PROG, "tsh_recover", &recover_id, err, errlen);
+	if (p->recover_prog_fd < 0) {
+		ret = p->recover_prog_fd;
+		goto fail;
+	}
+	ret = check_link(dir, PIN_MAIN_LINK, main_id, err, errlen);
+	if (!ret)
+		ret = check_link(dir, PIN_RECOVER_LINK, recover_id, err, errlen);
+	if (ret)
+		goto fail;
+	return 0;
+fail:
+	pins_close(p);
+	return ret;
+}
+
+void pins_close(struct pinned *p)
+{
+	int *fds[] = { &p->kernel.counters_fd, &p->kernel.main_prog_fd, &p->recover_prog_fd,
+		       &p->meta_fd };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+static int pin_meta(const char *path, const struct tsh_meta *meta)
+{
+	__u32 key = 0;
+	int fd, ret = 0;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "tsh_meta", sizeof(key), sizeof(*meta), 1, NULL);
+	if (fd < 0)
+		return -errno;
+	/* Frozen: no one rewrites an attach's identity behind its back. */
+	if (bpf_map_update_elem(fd, &key, meta, BPF_ANY) || bpf_map_freeze(fd) ||
+	    bpf_obj_pin(fd, path))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int pins_create(const char *dir, struct tcpstatehist_bpf *skel, const struct tsh_meta *meta,
+		char *err, size_t errlen)
+{
+	char path[4096];
+	int obj, ret = 0;
+
+	for (obj = 0; obj < PIN_NOBJECTS && !ret; obj++) {
+		pin_path_of(path, sizeof(path), dir, obj);
+		switch (obj) {
+		case PIN_MAIN_LINK:
+			ret = bpf_link__pin(skel->links.tsh_main, path);
+			break;
+		case PIN_RECOVER_LINK:
+			ret = bpf_link__pin(skel->links.tsh_recover, path);
+			break;
+		case PIN_COUNTERS:
+			ret = bpf_map__pin(skel->maps.counters, path);
+			break;
+		case PIN_MAIN_PROG:
+			ret = bpf_program__pin(skel->progs.tsh_main, path);
+			break;
+		case PIN_RECOVER_PROG:
+			ret = bpf_program__pin(skel->progs.tsh_recover, path);
+			break;
+		case PIN_META:
+			ret = pin_meta(path, meta);
+			break;
+		}
+	}
+	if (!ret)
+		return 0;
+	snprintf(err, errlen, "cannot pin %s: %s", path, strerror(-ret));
+	/* obj is one past the object that failed: unpin those before it. */
+	for (obj -= 2; obj >= 0; obj--) {
+		pin_path_of(path, sizeof(path), dir, obj);
+		unlink(path);
+	}
+	return ret;
+}
+
+int pins_remove(const char *dir, bool remove_dir, char *err, size_t errlen)
+{
+	/* Meta first: from then on the set reads as incomplete, never as whole. */
+	static const enum pin_object order[] = {
+		PIN_META,	  PIN_RECOVER_LINK, PIN_MAIN_LINK,
+		PIN_RECOVER_PROG, PIN_MAIN_PROG,    PIN_COUNTERS,
+	};
+	char path[4096];
+	int removed = 0, ret;
+
+	ret = check_dir(dir, err, errlen);
+	if (ret)
+		return ret == -ENOENT ? 0 : ret;
+	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		pin_path_of(path, sizeof(path), dir, order[i]);
+		if (!unlink(path))
+			removed++;
+		else if (errno != ENOENT) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot unpin %s: %s", path, strerror(errno));
+			return ret;
+		}
+	}
+	if (remove_dir && rmdir(dir)) {
+		ret = -errno;
+		if (errno == ENOTEMPTY)
+			snprintf(err, errlen,
+				 "unpinned %d objects, but %s holds files that are not ours: left "
+				 "in place",
+				 removed, dir);
+		else
+			snprintf(err, errlen, "cannot remove %s: %s", dir, strerror(errno));
+		return ret;
+	}
+	return removed;
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The pinned layout under one directory of bpffs: the two links, the
+ * counters map, the two programs, and the "meta" map, pinned last as the
+ * mark of a complete set. Opening checks the layout before reading anything.
+ */
+#ifndef TSH_PINS_H
+#define TSH_PINS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "collector.h"
+#include "tcpstatehist.h"
+
+struct tcpstatehist_bpf;
+
+enum pin_object {
+	PIN_MAIN_LINK = 0,
+	PIN_RECOVER_LINK,
+	PIN_COUNTERS,
+	PIN_MAIN_PROG,
+	PIN_RECOVER_PROG,
+	PIN_META, /* last: the commit marker */
+	PIN_NOBJECTS,
+};
+
+extern const char *const pin_names[PIN_NOBJECTS];
+
+/* An opened, verified pin set. */
+struct pinned {
+	struct tsh_kernel kernel; /* counters_fd, main_prog_fd */
+	int recover_prog_fd;
+	int meta_fd;
+	struct tsh_meta meta;
+};
+
+/*
+ * Mounts bpffs at /sys/fs/bpf if nothing is mounted there, creates dir (0700)
+ * if missing (*created says so), and checks it: a real directory on bpffs.
+ */
+int pins_prepare_dir(const char *dir, bool *created, char *err, size_t errlen);
+
+/*
+ * Exclusive lock on dir, for attach and detach; released by close(). fd, or
+ * a negative errno with err filled in.
+ */
+int pins_lock_dir(const char *dir, char *err, size_t errlen);
+
+/*
+ * Opens and verifies the set. 0; -ENOENT when nothing is pinned (err says
+ * so); another negative errno for a wrong layout, a half set, a bad dir.
+ */
+int pins_open(const char *dir, struct pinned *p, char *err, size_t errlen);
+
+void pins_close(struct pinned *p);
+
+/* True when any of our names exists under dir. */
+bool pins_any(const char *dir);
+
+/*
+ * Pins the attached skeleton's objects and then meta. On failure unpins
+ * what it created and returns a negative errno; on success the caller
+ * disconnects the links so that destroying the skeleton leaves them.
+ */
+int pins_create(const char *dir, struct tcpstatehist_bpf *skel, const struct tsh_meta *meta,
+		char *err, size_t errlen);
+
+/*
+ * Unpins every object of ours under dir, meta first, then removes dir if
+ * remove_dir.
+ * Returns the number of pins removed, or a negative errno with err filled.
+ */
+int pins_remove(const char *dir, bool remove_dir, char *err, size_t errlen);
+
+#endif /* TSH_PINS_H */
