@@ -82,7 +82,7 @@ $(OUTPUT)/unit_tests: $(UNIT_OBJS) $(PURE_OBJS)
 
 $(OUTPUT)/loadgen: bench/loadgen.c | $(OUTPUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -pthread $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(WARNINGS) -std=gnu11 -pthread $< -o $@
 
 tests: $(OUTPUT)/unit_tests $(OUTPUT)/loadgen
 

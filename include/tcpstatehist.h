@@ -35,7 +35,7 @@
  * reports it as OTHER so that nothing is ever dropped.
  */
 #define TSH_SLOT_OTHER 0
-#define TSH_NSLOTS 32
+#define TSH_NSLOTS 40
 
 /* Writers of the counter map: each program owns one entry, never shares it. */
 enum tsh_writer {
@@ -126,6 +126,13 @@ static const __u8 TSH_UNUSED tsh_pair_slot[TSH_NSTATES][TSH_NSTATES] = {
 	[TSH_SYN_RECV][TSH_SYN_RECV] = 29,
 	[TSH_ESTABLISHED][TSH_ESTABLISHED] = 30,
 	[TSH_LISTEN][TSH_LISTEN] = 31,
+	/* close() in these states keeps the state (tcp_close_state()). */
+	[TSH_FIN_WAIT1][TSH_FIN_WAIT1] = 32,
+	[TSH_FIN_WAIT2][TSH_FIN_WAIT2] = 33,
+	[TSH_LAST_ACK][TSH_LAST_ACK] = 34,
+	[TSH_CLOSING][TSH_CLOSING] = 35,
+	[TSH_CLOSE_WAIT][TSH_CLOSE_WAIT] = 36,
+	[TSH_SYN_SENT][TSH_SYN_SENT] = 37,
 };
 
 /* Names as the kernel's tracepoint prints them; index 0 and 14, 15 unused. */

@@ -12,6 +12,10 @@ schema of every object, and answers one query:
   total                    sum of all counts
   bucket OLD NEW LE_US     sum of the pair's bucket with that upper bound
   pairs                    "OLD NEW count" per pair, summed, sorted
+  accounts "OLD NEW N"...  the truth is exactly these pairs and counts: exit 0
+                           when the counts equal it and missed is 0, or when
+                           every count is <= its truth and the shortfall is
+                           covered by missed (the kernel skipped events)
 """
 import json
 import sys
@@ -89,6 +93,24 @@ def main():
             sums[key] = sums.get(key, 0) + t["count"]
         for (old, new), c in sorted(sums.items()):
             print(old, new, c)
+    elif q == "accounts":
+        truth = {}
+        for spec in args[1:]:
+            old, new, n = spec.split()
+            truth[(old, new)] = int(n)
+        counted = {}
+        for t in pairs:
+            key = (t["old_state"], t["new_state"])
+            counted[key] = counted.get(key, 0) + t["count"]
+        missed = sum(s["missed"] for s in summaries)
+        extra = {k: v for k, v in counted.items() if k not in truth}
+        over = {k: (counted.get(k, 0), v) for k, v in truth.items() if counted.get(k, 0) > v}
+        short = sum(v - counted.get(k, 0) for k, v in truth.items() if counted.get(k, 0) < v)
+        if extra or over:
+            fail("counted more than the truth: extra %r, over %r" % (extra, over))
+        if short > missed:
+            fail("%d transitions short, only %d missed: %r" % (short, missed, counted))
+        print("exact" if short == 0 else "short %d, within missed %d" % (short, missed))
     else:
         fail("unknown query " + q)
 

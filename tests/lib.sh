@@ -9,7 +9,6 @@ LOADGEN="$TOP/.output/loadgen"
 JSONQ="python3 $TOP/tests/jsonq.py"
 PASSED=0
 FAILED=0
-NETNS_LIST=()
 CLEANUP_CMDS=()
 
 ok() { PASSED=$((PASSED + 1)); echo "ok - $1"; }
@@ -44,11 +43,16 @@ expect_fail() {
 	fi
 }
 
-# new_netns: prints the name of a fresh namespace with loopback up.
+# new_netns: prints the name of a fresh namespace with loopback up. The name
+# is derived from the namespaces that exist, so it works inside $(...) too;
+# cleanup removes every namespace this script created.
 new_netns() {
-	local ns="tshtest-$$-${#NETNS_LIST[@]}"
+	local i ns
+	for ((i = 0; ; i++)); do
+		ns="tshtest-$$-$i"
+		[ -e "/run/netns/$ns" ] || break
+	done
 	ip netns add "$ns" && ip netns exec "$ns" ip link set lo up || return 1
-	NETNS_LIST+=("$ns")
 	echo "$ns"
 }
 
@@ -62,19 +66,19 @@ wait_file() {
 	return 1
 }
 
-# wait_attached PID: the live view prints nothing until the first interval, so
-# wait until its programs show up in bpftool (bounded).
+# bpf_links PID: how many BPF links the process holds (from its fdinfo).
+bpf_links() {
+	grep -l '^link_type:' /proc/"$1"/fdinfo/* 2>/dev/null | wc -l
+}
+
+# wait_attached PID [N]: the live view prints nothing until the first
+# interval, so wait until it holds its N (default 2) links, or has died.
 wait_attached() {
 	local i
-	for ((i = 0; i < 100; i++)); do
-		bpftool prog show -j 2>/dev/null | python3 -c '
-import json, sys
-pid = int(sys.argv[1])
-progs = json.load(sys.stdin)
-sys.exit(0 if sum(1 for p in progs if p.get("name") in ("tsh_main", "tsh_recover")
-                  and any(x.get("pid") == pid for x in p.get("pids", []))) >= 2 else 1)
-' "$1" && return 0
-		sleep 0.1
+	for ((i = 0; i < 200; i++)); do
+		kill -0 "$1" 2>/dev/null || return 1
+		[ "$(bpf_links "$1")" -ge "${2:-2}" ] && return 0
+		sleep 0.05
 	done
 	return 1
 }
@@ -84,7 +88,9 @@ on_exit() { CLEANUP_CMDS+=("$1"); }
 cleanup() {
 	local c ns
 	for c in "${CLEANUP_CMDS[@]}"; do eval "$c" >/dev/null 2>&1; done
-	for ns in "${NETNS_LIST[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	for ns in /run/netns/tshtest-$$-*; do
+		[ -e "$ns" ] && ip netns del "${ns##*/}" 2>/dev/null
+	done
 }
 trap cleanup EXIT
 

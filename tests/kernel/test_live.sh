@@ -1,0 +1,232 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# The live view against the real kernel: real programs, real TCP connections in
+# namespaces made here, exact counts per transition pair. Where the kernel may
+# skip events (missed > 0), a check accepts counted <= truth <= counted + missed.
+source "$(dirname "$0")/../lib.sh"
+
+NS=$(new_netns) || { not_ok "create a network namespace"; finish; exit 1; }
+NSPATH=/run/netns/$NS
+TMP=$(mktemp -d)
+on_exit "rm -rf $TMP"
+on_exit 'kill -INT $LIVE_PID; wait $LIVE_PID'
+TRAFFIC="ip netns exec $NS python3 $TOP/tests/traffic.py"
+
+# start_live OUT ARGS...: the live view in the background, JSON to OUT.
+start_live() {
+	local out=$1
+	shift
+	"$TSH" -f json "$@" >"$out" 2>"$out.err" &
+	LIVE_PID=$!
+	if ! wait_attached "$LIVE_PID"; then
+		kill "$LIVE_PID" 2>/dev/null
+		wait "$LIVE_PID"
+		not_ok "live view attaches ($*)" "$(cat "$out.err")"
+		return 1
+	fi
+}
+
+# stop_live: SIGINT prints the partial interval; the exit status must be 0.
+stop_live() {
+	kill -INT "$LIVE_PID"
+	wait "$LIVE_PID"
+}
+
+# expect_accounts NAME FILE "OLD NEW COUNT"...: exactly these pairs.
+expect_accounts() {
+	local name=$1 file=$2 why
+	shift 2
+	if why=$($JSONQ accounts "$@" <"$file" 2>&1); then
+		ok "$name ($why)"
+	else
+		not_ok "$name" "$why"
+	fi
+}
+
+fin_truth() {
+	local n=$1 runs=${2:-1}
+	printf '%s\n' "CLOSE SYN_SENT $n" "SYN_SENT ESTABLISHED $n" "ESTABLISHED FIN_WAIT1 $n" \
+		"FIN_WAIT1 FIN_WAIT2 $n" "FIN_WAIT2 FIN_WAIT2 $n" "FIN_WAIT2 CLOSE $n" \
+		"LISTEN SYN_RECV $n" \
+		"SYN_RECV ESTABLISHED $n" "ESTABLISHED CLOSE_WAIT $n" "CLOSE_WAIT LAST_ACK $n" \
+		"LAST_ACK CLOSE $n" "CLOSE LISTEN $runs" "LISTEN CLOSE $runs"
+}
+
+for family in 4 6; do
+	flag=$([ $family = 6 ] && echo -6)
+	if start_live "$TMP/fin$family" -N "$NSPATH"; then
+		$TRAFFIC $flag -n 25
+		stop_live
+		check "FIN close over IPv$family: exit 0 after SIGINT" [ $? -eq 0 ]
+		check "FIN close over IPv$family: valid JSON" $JSONQ validate <"$TMP/fin$family"
+		mapfile -t truth < <(fin_truth 25)
+		expect_accounts "FIN close over IPv$family: exact counts per pair" \
+			"$TMP/fin$family" "${truth[@]}"
+		expect_eq "FIN close over IPv$family: first transitions are unknown" "25 25 1" \
+			"$($JSONQ unknown CLOSE SYN_SENT <"$TMP/fin$family") $($JSONQ unknown LISTEN SYN_RECV <"$TMP/fin$family") $($JSONQ unknown CLOSE LISTEN <"$TMP/fin$family")"
+		expect_eq "FIN close over IPv$family: later transitions have durations" "25 25 1" \
+			"$($JSONQ known SYN_SENT ESTABLISHED <"$TMP/fin$family") $($JSONQ known LAST_ACK CLOSE <"$TMP/fin$family") $($JSONQ known LISTEN CLOSE <"$TMP/fin$family")"
+	fi
+	if start_live "$TMP/rst$family" -N "$NSPATH"; then
+		$TRAFFIC $flag -n 15 -c rst
+		stop_live
+		expect_accounts "RST close over IPv$family: exact counts per pair" "$TMP/rst$family" \
+			"CLOSE SYN_SENT 15" "SYN_SENT ESTABLISHED 15" "LISTEN SYN_RECV 15" \
+			"SYN_RECV ESTABLISHED 15" "ESTABLISHED CLOSE 30" "CLOSE LISTEN 1" \
+			"LISTEN CLOSE 1"
+	fi
+done
+
+# traffic.py closes a client with shutdown() first, then close() in FIN_WAIT2:
+# that close() reports FIN_WAIT2 -> FIN_WAIT2.
+
+# A connection held open 0.3 s: (262144, 524288] us for both ends' ESTABLISHED.
+if start_live "$TMP/hold" -N "$NSPATH"; then
+	$TRAFFIC -n 2 --hold 0.3
+	stop_live
+	expect_eq "held 0.3 s: client ESTABLISHED->FIN_WAIT1 in the 524288 us bucket" 2 \
+		"$($JSONQ bucket ESTABLISHED FIN_WAIT1 524288 <"$TMP/hold")"
+	expect_eq "held 0.3 s: server ESTABLISHED->CLOSE_WAIT in the 524288 us bucket" 2 \
+		"$($JSONQ bucket ESTABLISHED CLOSE_WAIT 524288 <"$TMP/hold")"
+fi
+
+# A socket that existed before the tool attached: its first transition seen
+# by the tool has no start time, and counts as unknown, never as 0 us.
+mkfifo "$TMP/ready" "$TMP/go"
+$TRAFFIC -n 0 --open-before "$TMP/ready" <"$TMP/go" &
+TRAFFIC_PID=$!
+exec 7>"$TMP/go"
+read -r _ <"$TMP/ready"
+if start_live "$TMP/before" -N "$NSPATH"; then
+	echo go >&7
+	exec 7>&-
+	wait $TRAFFIC_PID
+	stop_live
+	expect_eq "opened before attach: ESTABLISHED->FIN_WAIT1 count, unknown" "1 1" \
+		"$($JSONQ count ESTABLISHED FIN_WAIT1 <"$TMP/before") $($JSONQ unknown ESTABLISHED FIN_WAIT1 <"$TMP/before")"
+	expect_eq "opened before attach: ESTABLISHED->CLOSE_WAIT unknown" 1 \
+		"$($JSONQ unknown ESTABLISHED CLOSE_WAIT <"$TMP/before")"
+	expect_eq "opened before attach: FIN_WAIT1->FIN_WAIT2 known" 1 \
+		"$($JSONQ known FIN_WAIT1 FIN_WAIT2 <"$TMP/before")"
+	expect_eq "opened before attach: listener LISTEN->CLOSE unknown" 1 \
+		"$($JSONQ unknown LISTEN CLOSE <"$TMP/before")"
+fi
+exec 7>&- 2>/dev/null
+kill $TRAFFIC_PID 2>/dev/null
+
+# Filters. Server port 5001, client bound to port 6001, RST close. A port
+# filter looks at the socket's ports at each transition: every transition has
+# both, except a client's CLOSE->SYN_SENT, which has no local port unless the
+# client bound one (see docs/tcpstatehist.8).
+filter_run() {
+	local name=$1 out=$TMP/filter-$1
+	shift
+	start_live "$out" -N "$NSPATH" "$@" || return 1
+	$TRAFFIC -n 3 -c rst -p 5001 -b 6001
+	$TRAFFIC -6 -n 2 -c rst -p 5002
+	stop_live
+}
+if filter_run lport -L 5001; then
+	expect_accounts "-L 5001 keeps the server's sockets, listener included" \
+		"$TMP/filter-lport" "LISTEN SYN_RECV 3" "SYN_RECV ESTABLISHED 3" \
+		"ESTABLISHED CLOSE 3" "CLOSE LISTEN 1" "LISTEN CLOSE 1"
+fi
+if filter_run rport -D 5001; then
+	expect_accounts "-D 5001 keeps the client's sockets from their first transition" \
+		"$TMP/filter-rport" "CLOSE SYN_SENT 3" "SYN_SENT ESTABLISHED 3" "ESTABLISHED CLOSE 3"
+fi
+if filter_run lport-client -L 6001; then
+	expect_accounts "-L 6001 keeps a bound client from CLOSE->SYN_SENT on" \
+		"$TMP/filter-lport-client" "CLOSE SYN_SENT 3" "SYN_SENT ESTABLISHED 3" \
+		"ESTABLISHED CLOSE 3"
+fi
+if filter_run rport-server -D 6001-6002,7000; then
+	expect_accounts "-D 6001-6002 keeps a server child from LISTEN->SYN_RECV on" \
+		"$TMP/filter-rport-server" "LISTEN SYN_RECV 3" "SYN_RECV ESTABLISHED 3" \
+		"ESTABLISHED CLOSE 3"
+fi
+if filter_run unbound-client -L 1-5000,5002-65535; then
+	expect_accounts "-L without the server port: a client's CLOSE->SYN_SENT has no port" \
+		"$TMP/filter-unbound-client" "CLOSE SYN_SENT 3" "SYN_SENT ESTABLISHED 5" \
+		"LISTEN SYN_RECV 2" "SYN_RECV ESTABLISHED 2" "ESTABLISHED CLOSE 7" \
+		"CLOSE LISTEN 1" "LISTEN CLOSE 1"
+fi
+if filter_run v6 -6; then
+	expect_accounts "-6 keeps IPv6 sockets only" "$TMP/filter-v6" "CLOSE SYN_SENT 2" \
+		"SYN_SENT ESTABLISHED 2" "LISTEN SYN_RECV 2" "SYN_RECV ESTABLISHED 2" \
+		"ESTABLISHED CLOSE 4" "CLOSE LISTEN 1" "LISTEN CLOSE 1"
+fi
+if filter_run v4 -4; then
+	expect_accounts "-4 keeps IPv4 sockets only" "$TMP/filter-v4" "CLOSE SYN_SENT 3" \
+		"SYN_SENT ESTABLISHED 3" "LISTEN SYN_RECV 3" "SYN_RECV ESTABLISHED 3" \
+		"ESTABLISHED CLOSE 6" "CLOSE LISTEN 1" "LISTEN CLOSE 1"
+fi
+
+# -N: traffic in a second namespace is not counted.
+NS2=$(new_netns)
+if start_live "$TMP/netns" -N "$NSPATH"; then
+	ip netns exec "$NS2" python3 "$TOP/tests/traffic.py" -n 7 -c rst
+	$TRAFFIC -n 2 -c rst
+	stop_live
+	expect_accounts "-N counts its namespace only" "$TMP/netns" "CLOSE SYN_SENT 2" \
+		"SYN_SENT ESTABLISHED 2" "LISTEN SYN_RECV 2" "SYN_RECV ESTABLISHED 2" \
+		"ESTABLISHED CLOSE 4" "CLOSE LISTEN 1" "LISTEN CLOSE 1"
+fi
+
+# Several thousand connections over many short intervals, and a second
+# instance over the whole run: both add up to the truth on their own.
+if start_live "$TMP/many" -N "$NSPATH" 0.05; then
+	MANY_PID=$LIVE_PID
+	if start_live "$TMP/whole" -N "$NSPATH"; then
+		$TRAFFIC -n 2000 &
+		T1=$!
+		$TRAFFIC -n 1500 -c rst -p 5003 &
+		T2=$!
+		wait $T1 $T2
+		stop_live
+		LIVE_PID=$MANY_PID
+		stop_live
+		mapfile -t truth < <(fin_truth 2000 2)
+		truth=("${truth[@]/CLOSE SYN_SENT 2000/CLOSE SYN_SENT 3500}")
+		truth=("${truth[@]/SYN_SENT ESTABLISHED 2000/SYN_SENT ESTABLISHED 3500}")
+		truth=("${truth[@]/LISTEN SYN_RECV 2000/LISTEN SYN_RECV 3500}")
+		truth=("${truth[@]/SYN_RECV ESTABLISHED 2000/SYN_RECV ESTABLISHED 3500}")
+		truth+=("ESTABLISHED CLOSE 3000")
+		check "many intervals: more than 20 summaries" \
+			[ "$($JSONQ lines <"$TMP/many")" -gt 20 ]
+		expect_accounts "many intervals: the summaries add up to the truth" \
+			"$TMP/many" "${truth[@]}"
+		expect_accounts "a second instance at the same time: exact too" \
+			"$TMP/whole" "${truth[@]}"
+	fi
+fi
+
+# INTERVAL COUNT: exactly COUNT summaries, then exit 0 on its own.
+timeout 10 "$TSH" -f json -N "$NSPATH" 0.2 3 >"$TMP/count" 2>&1
+check "INTERVAL 0.2 COUNT 3: exits 0 on its own" [ $? -eq 0 ]
+expect_eq "INTERVAL 0.2 COUNT 3: three summaries" 3 "$($JSONQ lines <"$TMP/count")"
+
+# SIGTERM: the partial interval is printed, and nothing stays attached.
+if start_live "$TMP/term" -N "$NSPATH" 60; then
+	$TRAFFIC -n 4 -c rst
+	kill -TERM "$LIVE_PID"
+	wait "$LIVE_PID"
+	check "SIGTERM: exit 0" [ $? -eq 0 ]
+	expect_eq "SIGTERM: the partial interval is printed" 4 \
+		"$($JSONQ count CLOSE SYN_SENT <"$TMP/term")"
+	check "SIGTERM: no link left" [ "$(bpf_links "$LIVE_PID")" = 0 ]
+fi
+
+# The text format: the summary table and a histogram per pair.
+"$TSH" -N "$NSPATH" -T 3 1 >"$TMP/text" 2>&1 &
+TEXT_PID=$!
+wait_attached $TEXT_PID && $TRAFFIC -n 3
+wait $TEXT_PID
+check "text: a timestamp line" grep -Eq '^[0-9]{2}:[0-9]{2}:[0-9]{2}$' "$TMP/text"
+check "text: the summary table header" \
+	grep -q '^OLD_STATE *NEW_STATE *COUNT *UNKNOWN *P50 *P90 *P99 *MAX$' "$TMP/text"
+check "text: a histogram per pair" \
+	grep -q '^SYN_SENT -> ESTABLISHED: 3 transitions, 0 unknown$' "$TMP/text"
+check "text: missed line" grep -q '^missed: [0-9]*$' "$TMP/text"
+
+finish
