@@ -6,12 +6,17 @@
 int unit_failures;
 
 extern const struct unit_test hist_tests[];
+extern const struct unit_test args_tests[];
 extern const struct unit_test statefile_tests[];
 
+/* One group a line: each is added by a different change, so they must not conflict. */
+/* clang-format off */
 static const struct unit_test *const groups[] = {
 	hist_tests,
+	args_tests,
 	statefile_tests,
 };
+/* clang-format on */
 
 int main(void)
 {
