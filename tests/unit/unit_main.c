@@ -8,6 +8,7 @@ int unit_failures;
 extern const struct unit_test hist_tests[];
 extern const struct unit_test args_tests[];
 extern const struct unit_test snapshot_tests[];
+extern const struct unit_test render_tests[];
 extern const struct unit_test statefile_tests[];
 
 /* One group a line: each is added by a different change, so they must not conflict. */
@@ -16,6 +17,7 @@ static const struct unit_test *const groups[] = {
 	hist_tests,
 	args_tests,
 	snapshot_tests,
+	render_tests,
 	statefile_tests,
 };
 /* clang-format on */
