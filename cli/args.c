@@ -239,6 +239,12 @@ static int take_ports(const char *arg, struct port_filter *pf, const char *name,
 		set_error(err, errlen, "%s given twice; list every port in one option", name);
 		return -EINVAL;
 	}
+	/* The list is kept as given, for status; it must fit whole. */
+	if (strlen(arg) >= sizeof(pf->spec)) {
+		set_error(err, errlen, "%s: list longer than %zu characters; use ranges", name,
+			  sizeof(pf->spec) - 1);
+		return -EINVAL;
+	}
 	if (parse_port_list(arg, &pf->set, why, sizeof(why))) {
 		set_error(err, errlen, "%s: %s", name, why);
 		return -EINVAL;
@@ -311,11 +317,16 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, char *er
 	while ((opt = getopt_long(argc - first + 1, argv + first - 1, short_options, long_options,
 				  NULL)) != -1) {
 		if (opt == '?') {
-			if (optopt)
-				set_error(err, errlen, "unknown option '-%c'", optopt);
+			const char *word = argv[first - 1 + optind - 1];
+
+			/* getopt sets optopt for long options too: name the word. */
+			if (!strncmp(word, "--", 2) && strchr(word, '='))
+				set_error(err, errlen, "option '%.*s' takes no value",
+					  (int)strcspn(word, "="), word);
+			else if (!strncmp(word, "--", 2) || optopt <= 0 || optopt > 127)
+				set_error(err, errlen, "unknown option '%s'", word);
 			else
-				set_error(err, errlen, "unknown option '%s'",
-					  argv[first - 1 + optind - 1]);
+				set_error(err, errlen, "unknown option '-%c'", optopt);
 			return PARSE_ERROR;
 		}
 		if (opt == ':') {

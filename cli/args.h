@@ -26,7 +26,7 @@ enum tsh_format {
 struct port_filter {
 	bool enabled;
 	struct tsh_portset set;
-	char spec[64]; /* the list as given, for status and error messages */
+	char spec[TSH_META_SPEC_LEN]; /* the list as given, for status */
 };
 
 struct config {

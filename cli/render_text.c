@@ -43,8 +43,12 @@ static void print_table(FILE *out, const struct snapshot *snap, const unsigned i
 
 static void format_row_bound(char *buf, size_t len, __u64 us, bool ms)
 {
-	if (ms)
-		snprintf(buf, len, "%g", us / 1000.0);
+	/* Exact: a bound is a whole number of us, so at most three decimals of ms. */
+	if (ms && us % 1000)
+		snprintf(buf, len, "%llu.%03llu", (unsigned long long)(us / 1000),
+			 (unsigned long long)(us % 1000));
+	else if (ms)
+		snprintf(buf, len, "%llu", (unsigned long long)(us / 1000));
 	else
 		snprintf(buf, len, "%llu", (unsigned long long)us);
 }
@@ -67,7 +71,7 @@ static void print_histogram(FILE *out, const struct tsh_slot *slot, bool ms)
 		fprintf(out, "    (no known durations)\n");
 		return;
 	}
-	fprintf(out, "%24s : %-10s distribution\n", ms ? "msecs (lo, hi]" : "usecs (lo, hi]",
+	fprintf(out, "%34s : %-10s distribution\n", ms ? "msecs (lo, hi]" : "usecs (lo, hi]",
 		"count");
 	for (int b = first; b <= last; b++) {
 		char lo[24], hi[24], bar[BAR_WIDTH + 1];
@@ -81,7 +85,7 @@ static void print_histogram(FILE *out, const struct tsh_slot *slot, bool ms)
 		memset(bar, '*', width);
 		memset(bar + width, ' ', BAR_WIDTH - width);
 		bar[BAR_WIDTH] = '\0';
-		fprintf(out, "%11s -> %-9s : %-10llu |%s|\n", lo, hi,
+		fprintf(out, "%15s -> %-15s : %-10llu |%s|\n", lo, hi,
 			(unsigned long long)slot->buckets[b], bar);
 	}
 }

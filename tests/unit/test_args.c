@@ -362,6 +362,28 @@ static void test_unknown_options(void)
 	CHECK_PARSE_ERROR("unknown option", "'-x'", "-Tx");
 	CHECK_PARSE_ERROR("unknown option", "'-x'", "attach", "-x");
 	CHECK_PARSE_ERROR("unknown option", "'--bogus'", "snapshot", "--bogus");
+	/* A value for an option that takes none names the option, not a byte. */
+	CHECK_PARSE_ERROR("takes no value", "'--replace'", "attach", "--replace=yes");
+	CHECK_PARSE_ERROR("takes no value", "'--help'", "--help=x");
+}
+
+static void test_port_list_kept_whole(void)
+{
+	char list[128] = "1";
+
+	/* 1,1,1,... longer than the 63 characters status can show: refused. */
+	for (size_t i = 1; i + 2 < sizeof(list); i += 2)
+		memcpy(list + i, ",1", 3);
+	CHECK_PARSE_ERROR("-L/--lport", "longer than 63", "-L", list);
+	list[63] = '\0';
+	if (list[62] == ',')
+		list[62] = '\0';
+	{
+		struct config cfg;
+
+		CHECK_PARSE_OK(&cfg, "-L", list);
+		CHECK_STR(list, cfg.lports.spec);
+	}
 }
 
 static void test_help_and_version(void)
@@ -491,6 +513,7 @@ UNIT_TESTS(args_tests) = {
 	{ "args: -L and -D", test_port_options },
 	{ "args: -4/-6, -f, -N", test_family_and_format },
 	{ "args: unknown options named", test_unknown_options },
+	{ "args: a port list is kept whole or refused", test_port_list_kept_whole },
 	{ "args: -h and -V", test_help_and_version },
 	{ "args: subcommands", test_subcommands },
 	{ "args: options that do not apply to a command", test_options_that_do_not_apply },
