@@ -35,7 +35,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all tests test unit-test clean deps format
+.PHONY: all tests test run unit-test clean deps format
 
 all: tcpstatehist
 
@@ -86,8 +86,18 @@ $(OUTPUT)/loadgen: bench/loadgen.c | $(OUTPUT)
 
 tests: $(OUTPUT)/unit_tests $(OUTPUT)/loadgen
 
-# The README's test command: every test, ending with "N passed, N failed".
-test: all tests
+# Installs the Debian packages the build and the tests need, when missing.
+deps:
+	$(Q)scripts/deps.sh
+
+# The README's two commands: five 1-second summaries; every test, ending with
+# "N passed, N failed". Both set up what they need first.
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	./tcpstatehist -T 1 5
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all tests
 	$(Q)tests/run.sh
 
 unit-test: $(OUTPUT)/unit_tests
