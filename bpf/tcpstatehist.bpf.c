@@ -111,18 +111,6 @@ static __always_inline bool wanted(const struct sock *sk)
 	return true;
 }
 
-/* Upper-inclusive log2 bucket of a duration, in microseconds. */
-static __always_inline __u32 duration_bucket(__u64 ns)
-{
-	__u64 us = (ns + 999) / 1000;
-	__u32 b;
-
-	if (us <= 1)
-		return 0;
-	b = 64 - __builtin_clzll(us - 1);
-	return b < TSH_NBUCKETS - 1 ? b : TSH_NBUCKETS - 1;
-}
-
 static __always_inline void record(__u32 writer, struct sock *sk, int oldstate, int newstate)
 {
 	struct tsh_table *table = bpf_map_lookup_elem(&counters, &writer);
@@ -147,7 +135,7 @@ static __always_inline void record(__u32 writer, struct sock *sk, int oldstate, 
 		__u64 ns = now - *since;
 
 		slot->sum_ns += ns;
-		slot->buckets[duration_bucket(ns)]++;
+		slot->buckets[tsh_duration_bucket(ns)]++;
 	} else {
 		slot->unknown++;
 	}
