@@ -109,3 +109,60 @@ clean:
 
 format:
 	clang-format -i bpf/*.c cli/*.c cli/*.h include/*.h
+
+# --- Fuzzing (issue 5): libFuzzer with ASan and UBSan, on the pure stages only.
+# Each target runs FUZZ_SECONDS on a scratch copy of its committed seed corpus
+# (tests/fuzz/corpus/TARGET/), so the committed seeds, regressions included,
+# are replayed every time. A crash fails the target and leaves its input in
+# .output/fuzz/TARGET-crash-*: add it to the corpus and a unit test.
+FUZZ_CC ?= $(shell command -v clang-19 || echo clang)
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := fuzz_args fuzz_ports fuzz_statefile
+FUZZ_DIR := $(OUTPUT)/fuzz
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	$(WARNINGS) -std=gnu11 -D_GNU_SOURCE -I include -I cli
+FUZZ_PURE_OBJS := $(PURE_SRCS:cli/%.c=$(FUZZ_DIR)/%.o)
+
+.PHONY: fuzz
+
+$(FUZZ_DIR)/%.o: cli/%.c $(HEADERS)
+	$(call msg,FUZZCC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_DIR)/%: tests/fuzz/%.c $(FUZZ_PURE_OBJS) $(HEADERS)
+	$(call msg,FUZZLD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_PURE_OBJS) -lm -o $@
+
+fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
+	$(Q)for t in $(FUZZ_TARGETS); do \
+		rm -rf $(FUZZ_DIR)/corpus-$$t && mkdir -p $(FUZZ_DIR)/corpus-$$t && \
+		echo "  FUZZ     $$t for $(FUZZ_SECONDS) s" && \
+		$(FUZZ_DIR)/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+			-artifact_prefix=$(FUZZ_DIR)/$$t- $(FUZZ_DIR)/corpus-$$t \
+			tests/fuzz/corpus/$$t >$(FUZZ_DIR)/$$t.log 2>&1 || \
+			{ tail -40 $(FUZZ_DIR)/$$t.log; echo "fuzz: $$t failed (see $(FUZZ_DIR)/$$t.log)"; \
+			  exit 1; }; \
+		grep -E '^#[0-9]+.*DONE' $(FUZZ_DIR)/$$t.log | tail -1; \
+	done
+
+# --- Sanitizers (issue 5): the tool and the unit tests built with ASan and
+# UBSan into $(SAN_OUTPUT) (the normal build is untouched), then
+# tests/sanitize.sh runs the unit tests, short live views, the daemonless
+# commands and error cases; any sanitizer report fails it.
+SAN_OUTPUT := $(OUTPUT)/san
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+.PHONY: sanitize san-binaries
+
+# Only meaningful with OUTPUT=$(SAN_OUTPUT): the sanitize target sets it.
+san-binaries: $(OUTPUT)/unit_tests $(OUTPUT)/tcpstatehist
+
+$(OUTPUT)/tcpstatehist: $(PURE_OBJS) $(KERNEL_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -o $@
+
+sanitize:
+	$(Q)$(MAKE) --no-print-directory OUTPUT=$(SAN_OUTPUT) CFLAGS="-O1 -g" \
+		EXTRA_CFLAGS="$(SAN_FLAGS)" san-binaries
+	$(Q)tests/sanitize.sh $(SAN_OUTPUT)

@@ -85,6 +85,10 @@ static void set_error(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+	/* Messages quote the arguments: a newline in one must not split the line. */
+	for (char *c = err; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 }
 
 int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
@@ -301,6 +305,7 @@ static int check_combinations(struct config *cfg, char *err, size_t errlen)
 enum parse_result parse_args(int argc, char **argv, struct config *cfg, char *err, size_t errlen)
 {
 	static const char short_options[] = ":Tm46L:D:N:f:o:vhV";
+	bool format_given = false;
 	char name[48];
 	int first = 1, opt;
 
@@ -394,6 +399,11 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, char *er
 			cfg->replace = true;
 			break;
 		case 'f':
+			if (format_given) {
+				set_error(err, errlen, "%s given twice", name);
+				return PARSE_ERROR;
+			}
+			format_given = true;
 			if (parse_format(optarg, &cfg->format)) {
 				set_error(err, errlen,
 					  "%s: unknown format '%s' (text, json or prometheus)",

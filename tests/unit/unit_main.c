@@ -10,6 +10,7 @@ extern const struct unit_test args_tests[];
 extern const struct unit_test snapshot_tests[];
 extern const struct unit_test render_tests[];
 extern const struct unit_test statefile_tests[];
+extern const struct unit_test fuzz_regression_tests[];
 
 /* One group a line: each is added by a different change, so they must not conflict. */
 /* clang-format off */
@@ -19,6 +20,7 @@ static const struct unit_test *const groups[] = {
 	snapshot_tests,
 	render_tests,
 	statefile_tests,
+	fuzz_regression_tests,
 };
 /* clang-format on */
 

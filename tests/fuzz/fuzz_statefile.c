@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * libFuzzer target: statefile_decode() on arbitrary bytes. What it accepts
+ * must survive an encode and a decode unchanged, and a rejection comes with
+ * a one-line message.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "statefile.h"
+
+/* The decoder's FNV-1a, so that mutated records can get past the checksum. */
+static void fix_checksum(unsigned char *p, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i + 8 < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ull;
+	}
+	for (int i = 0; i < 8; i++)
+		p[len - 8 + i] = h >> (8 * i);
+}
+
+static void decode_one(const uint8_t *data, size_t size)
+{
+	static struct snapshot snap;
+	struct statefile_owner owner;
+	char err[256];
+	unsigned char *again;
+	int ret;
+
+	memset(err, 'x', sizeof(err));
+	ret = statefile_decode(data, size, &owner, &snap, err, sizeof(err));
+	if (ret) {
+		if (!memchr(err, '\0', sizeof(err)) || !err[0] || strchr(err, '\n'))
+			abort();
+		return;
+	}
+	if (!memchr(owner.pin_path, '\0', sizeof(owner.pin_path)))
+		abort();
+	again = malloc(statefile_size());
+	if (!again)
+		return;
+	if (statefile_encode(&owner, &snap, again, statefile_size()))
+		abort();
+	/* Bytes after the path's NUL are not kept: compare the decoded meaning. */
+	{
+		static struct snapshot snap2;
+		struct statefile_owner owner2;
+
+		if (statefile_decode(again, statefile_size(), &owner2, &snap2, err, sizeof(err)) ||
+		    memcmp(&snap, &snap2, sizeof(snap)) || owner.attach_id != owner2.attach_id ||
+		    strcmp(owner.pin_path, owner2.pin_path))
+			abort();
+	}
+	free(again);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	unsigned char *fixed;
+
+	decode_one(data, size);
+	/* Most mutations break the checksum: also try each with a good one. */
+	if (size <= 8 || size > 2 * statefile_size())
+		return 0;
+	fixed = malloc(size);
+	if (!fixed)
+		return 0;
+	memcpy(fixed, data, size);
+	fix_checksum(fixed, size);
+	decode_one(fixed, size);
+	free(fixed);
+	return 0;
+}
