@@ -166,3 +166,29 @@ sanitize:
 	$(Q)$(MAKE) --no-print-directory OUTPUT=$(SAN_OUTPUT) CFLAGS="-O1 -g" \
 		EXTRA_CFLAGS="$(SAN_FLAGS)" san-binaries
 	$(Q)tests/sanitize.sh $(SAN_OUTPUT)
+
+# --- Benchmark (issue 4), as root: bench/run.sh; docs/performance.md explains the figures.
+# The empty program (the floor) is built here, into .output/bench/.
+BENCH_DIR := $(OUTPUT)/bench
+
+.PHONY: bench
+
+$(BENCH_DIR)/empty.tmp.bpf.o: bench/empty.bpf.c $(OUTPUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BENCH_DIR)/empty.bpf.o: $(BENCH_DIR)/empty.tmp.bpf.o
+	$(call msg,LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $<
+
+$(BENCH_DIR)/empty.skel.h: $(BENCH_DIR)/empty.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name empty_bpf > $@
+
+$(BENCH_DIR)/empty_loader: bench/empty_loader.c $(BENCH_DIR)/empty.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARNINGS) -std=gnu11 -I $(BENCH_DIR) $< $(LDLIBS) -o $@
+
+bench: tcpstatehist $(OUTPUT)/loadgen $(BENCH_DIR)/empty_loader
+	$(Q)bench/run.sh
