@@ -111,16 +111,14 @@ static __always_inline bool wanted(const struct sock *sk)
 	return true;
 }
 
-static __always_inline void record(__u32 writer, struct sock *sk, int oldstate, int newstate)
+static __always_inline void record(struct tsh_table *table, struct sock *sk, int oldstate,
+				   int newstate)
 {
-	struct tsh_table *table = bpf_map_lookup_elem(&counters, &writer);
 	__u32 index = tsh_pair_slot[oldstate & 15][newstate & 15];
 	__u64 now = bpf_ktime_get_ns();
 	struct tsh_slot *slot;
 	__u64 *since;
 
-	if (!table)
-		return;
 	/* The table only holds slots below TSH_NSLOTS; the verifier wants proof. */
 	slot = &table->slots[index < TSH_NSLOTS ? index : TSH_SLOT_OTHER];
 	slot->count++;
@@ -163,10 +161,15 @@ static __always_inline __u64 pair_of(int oldstate, int newstate)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tsh_main, struct sock *sk, int oldstate, int newstate)
 {
+	__u32 writer = TSH_WRITER_MAIN;
+	struct tsh_table *table = bpf_map_lookup_elem(&counters, &writer);
 	struct event_token *token;
 
+	if (!table)
+		return 0;
+	table->seen++;
 	if (wanted(sk))
-		record(TSH_WRITER_MAIN, sk, oldstate, newstate);
+		record(table, sk, oldstate, newstate);
 	/* Last: from here on, this event is accounted for. */
 	token = token_for(ctx);
 	if (token) {
@@ -198,7 +201,7 @@ int BPF_PROG(tsh_recover, struct sock *sk, int oldstate, int newstate)
 		return 0;
 	table->recovered++;
 	if (wanted(sk))
-		record(TSH_WRITER_RECOVER, sk, oldstate, newstate);
+		record(table, sk, oldstate, newstate);
 	return 0;
 }
 

@@ -77,6 +77,12 @@ struct tsh_table {
 	 * program's recursion misses. Zero in the main writer's entry.
 	 */
 	__u64 recovered;
+	/*
+	 * Every event the main program was called for, before any filter: with
+	 * the tracepoint's own hit count it shows events the kernel dispatched
+	 * to no program at all. Zero in the recover writer's entry.
+	 */
+	__u64 seen;
 	struct tsh_slot slots[TSH_NSLOTS];
 };
 
