@@ -4,6 +4,7 @@
  * Subcommands are dispatched from a table; the live view is the default.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -171,18 +172,31 @@ static const struct command commands[] = {
 	[CMD_DETACH] = { "detach", run_detach },
 };
 
+/*
+ * A closed stdin, stdout or stderr would be taken by our next open(): a lock
+ * file or a BPF object would receive the output. Hold each with /dev/null,
+ * read-only, so that a write to it still fails (EBADF) and is reported.
+ */
+static void hold_closed_std_fds(void)
+{
+	for (int fd = 0; fd <= STDERR_FILENO; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF)
+			open("/dev/null", O_RDONLY); /* the lowest free descriptor: fd */
+}
+
 int main(int argc, char **argv)
 {
 	struct config cfg;
 	char err[256];
 
+	hold_closed_std_fds();
 	switch (parse_args(argc, argv, &cfg, err, sizeof(err))) {
 	case PARSE_HELP:
 		print_usage(stdout, "tcpstatehist");
-		return output_exit_status(fflush(stdout) ? -errno : 0);
+		return output_exit_status(output_flush(stdout));
 	case PARSE_VERSION:
 		printf("tcpstatehist %s (pinned layout %d)\n", TSH_VERSION, TSH_LAYOUT_VERSION);
-		return output_exit_status(fflush(stdout) ? -errno : 0);
+		return output_exit_status(output_flush(stdout));
 	case PARSE_ERROR:
 		p_err("%s (try --help)", err);
 		return 2;

@@ -25,6 +25,19 @@ int output_stream(FILE *out, renderer_fn render, const struct snapshot *snap,
 	return 0;
 }
 
+int output_flush(FILE *out)
+{
+	int err;
+
+	if (!fflush(out) && !ferror(out))
+		return 0;
+	/* An earlier, implicit flush may have failed: its errno is still the last one. */
+	err = errno ? errno : EIO;
+	if (err != EPIPE)
+		p_err("cannot write the output: %s", strerror(err));
+	return -err;
+}
+
 int output_exit_status(int ret)
 {
 	return ret && ret != -EPIPE ? EXIT_FAILURE : EXIT_SUCCESS;

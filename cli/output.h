@@ -21,6 +21,9 @@ int output_stream(FILE *out, renderer_fn render, const struct snapshot *snap,
 int output_file(const char *path, renderer_fn render, const struct snapshot *snap,
 		const struct render_opts *opts);
 
+/* Flushes out: 0, or a negative errno after printing why (quietly for EPIPE). */
+int output_flush(FILE *out);
+
 /* Exit status for an output result: a reader that went away is not an error. */
 int output_exit_status(int ret);
 

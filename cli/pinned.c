@@ -161,7 +161,7 @@ int run_attach(const struct config *cfg)
 	close(lock);
 	describe_filters(&meta, filters, sizeof(filters));
 	printf("attached: pins under %s (filters: %s)\n", cfg->pin_path, filters);
-	return output_exit_status(fflush(stdout) ? -errno : 0);
+	return output_exit_status(output_flush(stdout));
 }
 
 /* Text output says what the numbers cover; the renderer itself does not. */
@@ -563,7 +563,7 @@ int run_status(const struct config *cfg)
 	else
 		print_status_text(stdout, cfg->pin_path, &st);
 	pins_close(&p);
-	return output_exit_status(fflush(stdout) || ferror(stdout) ? -errno : 0);
+	return output_exit_status(output_flush(stdout));
 }
 
 /* Ids of the pinned programs, to wait for the kernel to free them. */
@@ -650,5 +650,5 @@ int run_detach(const struct config *cfg)
 		printf("detached: removed an incomplete or foreign-layout pin set (%d of %d pins) "
 		       "and %s\n",
 		       ret, PIN_NOBJECTS, cfg->pin_path);
-	return output_exit_status(fflush(stdout) ? -errno : 0);
+	return output_exit_status(output_flush(stdout));
 }

@@ -95,8 +95,13 @@ int pins_prepare_dir(const char *dir, bool *created, char *err, size_t errlen)
 
 int pins_lock_dir(const char *dir, char *err, size_t errlen)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd, ret;
 
+	/* Says why a symlink or a file is refused; open() would only say ENOTDIR. */
+	ret = check_dir(dir, err, errlen);
+	if (ret)
+		return ret;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(err, errlen, "--pin-path %s: %s", dir, strerror(errno));
 		return -errno;
