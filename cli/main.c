@@ -25,13 +25,17 @@
 
 void p_err(const char *fmt, ...)
 {
+	char msg[8192];
 	va_list ap;
 
-	fputs("tcpstatehist: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	/* Messages quote paths and arguments: a newline in one must not split the line. */
+	for (char *c = msg; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	fprintf(stderr, "tcpstatehist: %s\n", msg);
 }
 
 renderer_fn renderer_for(enum tsh_format format)

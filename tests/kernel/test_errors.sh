@@ -89,6 +89,8 @@ expect_fail "-N /etc/passwd" "-N /etc/passwd: not a network namespace" "$TSH" -N
 expect_fail "-N a mount namespace" "-N /proc/self/ns/mnt: not a network namespace" \
 	"$TSH" -N /proc/self/ns/mnt 0.1 1
 expect_fail "-N a directory" "not a network namespace" "$TSH" -N /proc/self/ns 0.1 1
+expect_fail "-N a path with a newline stays one line" "-N $TMP/a\?b: No such file" \
+	"$TSH" -N "$TMP/a"$'\n'"b" 0.1 1
 expect_fail "attach -N /etc/passwd" "not a network namespace" \
 	"$TSH" attach -N /etc/passwd --pin-path "$PIN"
 check "refused attach left no pin directory" test ! -e "$PIN"
