@@ -20,7 +20,7 @@ LDLIBS := -lbpf -lelf -lz -lm
 # Pure stages: no kernel, no libbpf; the unit tests link only these.
 PURE_SRCS := cli/args.c cli/hist.c cli/snapshot.c cli/render_text.c cli/render_json.c \
 	cli/render_prom.c cli/statefile.c
-KERNEL_SRCS := cli/collector.c cli/loader.c cli/output.c cli/pinned.c cli/pins.c cli/main.c
+KERNEL_SRCS := cli/audit.c cli/collector.c cli/loader.c cli/output.c cli/pinned.c cli/pins.c cli/main.c
 PURE_OBJS := $(PURE_SRCS:cli/%.c=$(OUTPUT)/%.o)
 KERNEL_OBJS := $(KERNEL_SRCS:cli/%.c=$(OUTPUT)/%.o)
 HEADERS := $(wildcard include/*.h cli/*.h)

@@ -18,6 +18,7 @@ enum long_only_option {
 	OPT_PIN_PATH = 256,
 	OPT_STATE_FILE,
 	OPT_REPLACE,
+	OPT_NO_AUDIT,
 };
 
 /* Which commands accept an option: one bit per enum tsh_command. */
@@ -49,6 +50,7 @@ static const struct option long_options[] = {
 	{ "pin-path", required_argument, NULL, OPT_PIN_PATH },
 	{ "state-file", required_argument, NULL, OPT_STATE_FILE },
 	{ "replace", no_argument, NULL, OPT_REPLACE },
+	{ "no-audit", no_argument, NULL, OPT_NO_AUDIT },
 	{ 0 },
 };
 
@@ -68,6 +70,7 @@ static const struct option_rule option_rules[] = {
 	{ OPT_PIN_PATH, PIN },
 	{ OPT_STATE_FILE, FOR(CMD_SNAPSHOT) },
 	{ OPT_REPLACE, FOR(CMD_ATTACH) },
+	{ OPT_NO_AUDIT, LIVE },
 };
 
 static const char *const command_names[] = {
@@ -395,6 +398,9 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, char *er
 			if (take_path(optarg, &cfg->state_file, name, err, errlen))
 				return PARSE_ERROR;
 			break;
+		case OPT_NO_AUDIT:
+			cfg->no_audit = true;
+			break;
 		case OPT_REPLACE:
 			cfg->replace = true;
 			break;
@@ -449,6 +455,9 @@ void print_usage(FILE *out, const char *prog)
 		"      --state-file FILE  snapshot: only what changed since the last snapshot\n"
 		"                         that used FILE\n"
 		"      --replace          attach: replace an existing attachment\n"
+		"      --no-audit         live view: do not count the tracepoint's hits with perf\n"
+		"                         (cheaper; missed then omits events the kernel gave\n"
+		"                         to no program, see tcpstatehist(8))\n"
 		"  -v, --verbose          libbpf debug output\n"
 		"  -h, --help             this help\n"
 		"  -V, --version          version\n"

@@ -46,6 +46,7 @@ struct config {
 	const char *state_file;
 	const char *output;
 	bool replace;
+	bool no_audit; /* live view: no tracepoint hit count */
 };
 
 enum parse_result {

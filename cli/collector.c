@@ -6,6 +6,7 @@
 #include <time.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "audit.h"
 #include "collector.h"
 
 static __u64 clock_ns(clockid_t clock)
@@ -16,9 +17,10 @@ static __u64 clock_ns(clockid_t clock)
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static void add_table(struct snapshot *out, __u64 *recovered, const struct tsh_table *t)
+static void add_table(struct snapshot *out, const struct tsh_table *t)
 {
-	*recovered += t->recovered;
+	out->kernel.recovered += t->recovered;
+	out->kernel.seen += t->seen;
 	for (unsigned int s = 0; s < TSH_NSLOTS; s++) {
 		const struct tsh_slot *in = &t->slots[s];
 		struct tsh_slot *sum = &out->slots[s];
@@ -38,7 +40,6 @@ int collect_snapshot(const struct tsh_kernel *kernel, struct snapshot *out, char
 	__u32 info_len = sizeof(info);
 	int ncpus = libbpf_num_possible_cpus();
 	size_t stride = (sizeof(struct tsh_table) + 7) & ~(size_t)7;
-	__u64 recovered = 0;
 	char *values;
 	int ret;
 
@@ -48,10 +49,17 @@ int collect_snapshot(const struct tsh_kernel *kernel, struct snapshot *out, char
 	}
 	memset(out, 0, sizeof(*out));
 	/*
-	 * The main program's misses first, then the counters: every miss read
-	 * here was recovered, if at all, before the counters are read, so
-	 * missed never reads high (see snapshot_advance for why low is fine).
+	 * The tracepoint's hits, then the main program's misses, then the
+	 * counters: every event counted by an earlier read was recorded, if at
+	 * all, before a later read, so missed never reads high (see
+	 * snapshot_advance for why low is fine).
 	 */
+	if (kernel->audit) {
+		ret = audit_read(kernel->audit, &out->kernel.hits, err, errlen);
+		if (ret)
+			return ret;
+		out->kernel.audited = true;
+	}
 	ret = bpf_obj_get_info_by_fd(kernel->main_prog_fd, &info, &info_len);
 	if (ret) {
 		snprintf(err, errlen, "cannot read the program's statistics: %s", strerror(errno));
@@ -70,11 +78,11 @@ int collect_snapshot(const struct tsh_kernel *kernel, struct snapshot *out, char
 			return ret;
 		}
 		for (int cpu = 0; cpu < ncpus; cpu++)
-			add_table(out, &recovered,
-				  (const struct tsh_table *)(values + cpu * stride));
+			add_table(out, (const struct tsh_table *)(values + cpu * stride));
 	}
 	free(values);
-	out->missed = snapshot_missed(info.recursion_misses, recovered);
+	out->kernel.main_misses = info.recursion_misses;
+	out->missed = snapshot_missed(out->kernel.main_misses, out->kernel.recovered);
 	out->taken_ns = clock_ns(CLOCK_MONOTONIC);
 	out->taken_realtime = clock_ns(CLOCK_REALTIME) / 1000000000ull;
 	return 0;

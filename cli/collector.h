@@ -6,9 +6,12 @@
 #include "snapshot.h"
 
 /* What the collector needs of one loaded instance: file descriptors only. */
+struct audit;
+
 struct tsh_kernel {
 	int counters_fd;
 	int main_prog_fd;
+	const struct audit *audit; /* NULL: no tracepoint hit count */
 };
 
 /* 0, or a negative errno with err filled in. */

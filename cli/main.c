@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "args.h"
+#include "audit.h"
 #include "commands.h"
 #include "loader.h"
 #include "output.h"
@@ -125,7 +126,9 @@ static int print_summary(const struct config *cfg, const struct snapshot *cur,
 static int run_live(const struct config *cfg)
 {
 	struct tcpstatehist_bpf *skel = NULL;
-	struct snapshot prev, cur;
+	struct audit audit = { 0 };
+	struct snapshot prev, cur, base;
+	bool audit_warned = false;
 	struct tsh_kernel kernel;
 	struct timespec deadline;
 	sigset_t signals;
@@ -136,13 +139,17 @@ static int run_live(const struct config *cfg)
 	ret = loader_load(cfg, &skel, &kernel, err, sizeof(err));
 	if (!ret)
 		ret = loader_attach(skel, err, sizeof(err));
+	if (!ret && !cfg->no_audit && !(ret = audit_open(&audit, err, sizeof(err))))
+		kernel.audit = &audit;
 	if (!ret)
 		ret = collect_snapshot(&kernel, &prev, err, sizeof(err));
 	if (ret) {
 		p_err("%s", err);
+		audit_close(&audit);
 		tcpstatehist_bpf__destroy(skel);
 		return EXIT_FAILURE;
 	}
+	base = prev;
 	__u64 started = prev.taken_realtime;
 
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -157,6 +164,12 @@ static int run_live(const struct config *cfg)
 			p_err("%s", err);
 			break;
 		}
+		cur.missed = snapshot_audited_missed(&cur.kernel, &base.kernel);
+		if (!audit_warned && snapshot_audit_blind(&cur.kernel, &base.kernel)) {
+			p_err("warning: another program hides sock:inet_sock_set_state from perf "
+			      "(tcpstates?): missed omits events the kernel gave to no program");
+			audit_warned = true;
+		}
 		ret = print_summary(cfg, &cur, &prev, started);
 		if (ret)
 			break;
@@ -164,6 +177,7 @@ static int run_live(const struct config *cfg)
 		if (stop || !cfg->has_interval)
 			break;
 	}
+	audit_close(&audit);
 	tcpstatehist_bpf__destroy(skel);
 	return output_exit_status(ret);
 }

@@ -59,6 +59,35 @@ static __u64 sub(__u64 a, __u64 b)
 	return a > b ? a - b : 0;
 }
 
+/* Events the programs handled since base: the main one saw, or the other took over. */
+static __u64 handled_since(const struct kernel_counts *cur, const struct kernel_counts *base)
+{
+	return sub(cur->seen, base->seen) + sub(cur->recovered, base->recovered);
+}
+
+bool snapshot_audit_blind(const struct kernel_counts *cur, const struct kernel_counts *base)
+{
+	__u64 handled = handled_since(cur, base);
+
+	/* Slack for the events that land between reading perf and the maps. */
+	return cur->audited && base->audited &&
+	       sub(cur->hits, base->hits) + handled / 100 + 1000 < handled;
+}
+
+__u64 snapshot_audited_missed(const struct kernel_counts *cur, const struct kernel_counts *base)
+{
+	__u64 plain = snapshot_missed(cur->main_misses, cur->recovered);
+	__u64 handled, audited;
+
+	if (!cur->audited || !base->audited || snapshot_audit_blind(cur, base))
+		return plain;
+	/* Every hit since base was seen by the main program, recovered, or lost. */
+	handled = handled_since(cur, base);
+	audited = snapshot_missed(base->main_misses, base->recovered) +
+		  sub(sub(cur->hits, base->hits), handled);
+	return audited > plain ? audited : plain;
+}
+
 void snapshot_diff(const struct snapshot *cur, const struct snapshot *prev, struct snapshot *out)
 {
 	for (unsigned int s = 0; s < TSH_NSLOTS; s++) {
@@ -71,6 +100,7 @@ void snapshot_diff(const struct snapshot *cur, const struct snapshot *prev, stru
 		for (unsigned int b = 0; b < TSH_NBUCKETS; b++)
 			o->buckets[b] = sub(c->buckets[b], p->buckets[b]);
 	}
+	out->kernel = cur->kernel;
 	out->missed = sub(cur->missed, prev->missed);
 	out->taken_ns = cur->taken_ns;
 	out->taken_realtime = cur->taken_realtime;

@@ -11,8 +11,18 @@
 #include <linux/types.h>
 #include "tcpstatehist.h"
 
+/* The kernel's own counts that missed is derived from; cumulative. */
+struct kernel_counts {
+	__u64 main_misses; /* recursion_misses of the main program */
+	__u64 recovered;   /* events the recover program took over */
+	__u64 seen;	   /* events the main program was called for */
+	__u64 hits;	   /* tracepoint hits, when audited (cli/audit.h) */
+	bool audited;
+};
+
 struct snapshot {
 	struct tsh_slot slots[TSH_NSLOTS];
+	struct kernel_counts kernel;
 	/*
 	 * Tracepoint hits the kernel skipped for the main program and nobody
 	 * recovered: transitions that are not in the slots. Kept monotonic by
@@ -40,6 +50,23 @@ unsigned int slot_display_order(unsigned int order[TSH_NSLOTS]);
 
 /* missed from the kernel's two counters, read in that order (see collector). */
 __u64 snapshot_missed(__u64 main_misses, __u64 recovered);
+
+/*
+ * missed with the audit: also the events the kernel dispatched to no program,
+ * counted since base (the first audited snapshot: the audit's counters and
+ * the programs' did not start at the same instant). Never below the plain
+ * value; the plain value when either snapshot is not audited.
+ */
+__u64 snapshot_audited_missed(const struct kernel_counts *cur, const struct kernel_counts *base);
+
+/*
+ * True when the audit cannot be trusted: the tracepoint's perf count grew by
+ * clearly less than what the programs handled since base (more than 1% and
+ * 1,000 events less: the reads are not simultaneous). A classic
+ * tracepoint BPF program that returns 0 (tcpstates does) hides the event
+ * from every perf counter on that tracepoint.
+ */
+bool snapshot_audit_blind(const struct kernel_counts *cur, const struct kernel_counts *base);
 
 /* out = cur - prev, counter by counter; times are cur's. */
 void snapshot_diff(const struct snapshot *cur, const struct snapshot *prev, struct snapshot *out);

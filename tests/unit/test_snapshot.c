@@ -277,7 +277,40 @@ static void test_total(void)
 	CHECK_EQ_U64(10, snapshot_total(&snap));
 }
 
+static void test_audited_missed(void)
+{
+	struct kernel_counts base = {
+		.main_misses = 10, .recovered = 7, .seen = 1000, .hits = 500, .audited = true
+	};
+	struct kernel_counts cur = base, plain = base;
+
+	/* Nothing happened since base: the plain value (10 - 7) stands. */
+	CHECK_EQ_U64(3, snapshot_audited_missed(&cur, &base));
+	/* 100 hits, 95 seen, 3 misses of which 2 recovered: 3 lost, 1 of them counted. */
+	cur.hits += 100;
+	cur.seen += 95;
+	cur.main_misses += 3;
+	cur.recovered += 2;
+	CHECK_EQ_U64(3 + 3, snapshot_audited_missed(&cur, &base));
+	CHECK(!snapshot_audit_blind(&cur, &base));
+	/* Never below the plain value: hits read early can lag behind. */
+	cur.hits = base.hits + 90;
+	CHECK_EQ_U64(4, snapshot_audited_missed(&cur, &base));
+	/* Without the audit on either side: the plain value. */
+	plain.audited = false;
+	CHECK_EQ_U64(4, snapshot_audited_missed(&cur, &plain));
+	/* Perf saw clearly less than the programs handled: blind, plain value. */
+	cur.hits = base.hits + 100000;
+	cur.seen = base.seen + 110000;
+	CHECK(snapshot_audit_blind(&cur, &base));
+	CHECK_EQ_U64(4, snapshot_audited_missed(&cur, &base));
+	/* A lag within the slack is not blindness. */
+	cur.hits = base.hits + 108000;
+	CHECK(!snapshot_audit_blind(&cur, &base));
+}
+
 UNIT_TESTS(snapshot_tests) = {
+	{ "snapshot: missed with the tracepoint's hit count", test_audited_missed },
 	{ "snapshot: state names are bounds-checked", test_state_name_bounds },
 	{ "snapshot: pair table", test_pair_table },
 	{ "snapshot: slot states", test_slot_states },
