@@ -18,8 +18,11 @@ new_netns >"$WORK/ns" || { not_ok "create a network namespace"; finish; exit; }
 NS=$(cat "$WORK/ns")
 
 # traffic N PORT: N connections to a listener on PORT; the client closes
-# first, the server reads the FIN and closes. Per connection, 5 transitions
-# on each side; the listener adds CLOSE->LISTEN and LISTEN->CLOSE.
+# with a RST, the server reads it and closes. Per connection, 3 transitions
+# on each side; the listener adds CLOSE->LISTEN and LISTEN->CLOSE. RST, not
+# FIN: kernel 6.18 sometimes runs no BPF program for a client's
+# FIN_WAIT1->FIN_WAIT2 (docs/design.md), which the daemonless mode cannot
+# see; the live view's tests cover FIN closes with the audit.
 traffic() {
 	ip netns exec "$NS" python3 -c '
 import socket, sys
@@ -31,8 +34,12 @@ srv.listen(128)
 for _ in range(n):
     c = socket.create_connection(("127.0.0.1", port))
     s, _ = srv.accept()
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
     c.close()
-    assert s.recv(1) == b""
+    try:
+        s.recv(1)
+    except ConnectionResetError:
+        pass
     s.close()
 srv.close()
 ' "$1" "$2"
@@ -50,14 +57,9 @@ expected_pairs() {
 	{
 		echo "CLOSE SYN_SENT $n"
 		echo "SYN_SENT ESTABLISHED $n"
-		echo "ESTABLISHED FIN_WAIT1 $n"
-		echo "FIN_WAIT1 FIN_WAIT2 $n"
-		echo "FIN_WAIT2 CLOSE $n"
 		echo "LISTEN SYN_RECV $n"
 		echo "SYN_RECV ESTABLISHED $n"
-		echo "ESTABLISHED CLOSE_WAIT $n"
-		echo "CLOSE_WAIT LAST_ACK $n"
-		echo "LAST_ACK CLOSE $n"
+		echo "ESTABLISHED CLOSE $((2 * n))"
 		echo "CLOSE LISTEN $l"
 		echo "LISTEN CLOSE $l"
 	} | sort
@@ -210,11 +212,11 @@ sys.exit(1)
 PY
 }
 check "node_exporter serves our transitions" \
-	scraped tcpstatehist_transitions_total 480 old_state=CLOSE_WAIT new_state=LAST_ACK
+	scraped tcpstatehist_transitions_total 960 old_state=ESTABLISHED new_state=CLOSE
 check "node_exporter serves our histogram" \
-	scraped tcpstatehist_state_duration_seconds_count 480 old_state=FIN_WAIT2 new_state=CLOSE
+	scraped tcpstatehist_state_duration_seconds_count 960 old_state=ESTABLISHED new_state=CLOSE
 check "node_exporter serves +Inf bucket" \
-	scraped tcpstatehist_state_duration_seconds_bucket 480 old_state=FIN_WAIT2 new_state=CLOSE le=+Inf
+	scraped tcpstatehist_state_duration_seconds_bucket 960 old_state=ESTABLISHED new_state=CLOSE le=+Inf
 check "node_exporter read the file without errors" \
 	scraped node_textfile_scrape_error 0
 kill "$EXPORTER" 2>/dev/null
@@ -232,7 +234,7 @@ check "status JSON" sh -c "'$TSH' status --pin-path '$PIN' -f json | python3 -c 
 import json, sys
 o = json.load(sys.stdin)
 assert o[\"attached\"] is True and o[\"filters\"][\"netns\"] == \"/run/netns/$NS\"
-assert o[\"transitions\"] == 10 * 480 + 2 * 3
+assert o[\"transitions\"] == 6 * 480 + 2 * 3
 assert [p[\"name\"] for p in o[\"stats\"][\"programs\"]] == [\"tsh_main\", \"tsh_recover\"]
 assert o[\"stats\"][\"source\"] in (\"window\", \"cumulative\")
 assert o[\"memlock_bytes\"] > 0
