@@ -1,0 +1,74 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Several readers at once under churn: two live views, an attached pin set
+# and a cron-like --state-file snapshot every second. Each must add up to
+# what the load generator says the kernel emitted.
+source "$(dirname "$0")/../lib.sh"
+
+NS=$(new_netns) || { not_ok "create a network namespace"; finish; exit 1; }
+TMP=$(mktemp -d)
+PIN=/sys/fs/bpf/tsh-concurrent-$$
+on_exit "rm -rf $TMP"
+on_exit "'$TSH' detach --pin-path '$PIN'"
+on_exit 'kill -INT $LIVE1 $LIVE2; wait $LIVE1 $LIVE2'
+
+# truth FILES...: loadgen's expected transitions, summed, as "OLD NEW N" lines.
+truth() {
+	python3 - "$@" <<'PY'
+import json, sys
+sums = {}
+for path in sys.argv[1:]:
+    for p in json.load(open(path))["expected"]["by_pair"]:
+        sums[(p["from"], p["to"])] = sums.get((p["from"], p["to"]), 0) + p["count"]
+for (old, new), n in sorted(sums.items()):
+    print(old, new, n)
+PY
+}
+
+expect_accounts() {
+	local name=$1 file=$2 why
+	shift 2
+	if why=$($JSONQ accounts "$@" <"$file" 2>&1); then
+		ok "$name ($why)"
+	else
+		not_ok "$name" "$why"
+	fi
+}
+
+"$TSH" attach -N "/run/netns/$NS" --pin-path "$PIN" >/dev/null ||
+	not_ok "attach" "$("$TSH" attach -N "/run/netns/$NS" --pin-path "$PIN" 2>&1)"
+"$TSH" -f json -N "/run/netns/$NS" 0.2 >"$TMP/live1" 2>"$TMP/live1.err" &
+LIVE1=$!
+"$TSH" -f json -N "/run/netns/$NS" >"$TMP/live2" 2>"$TMP/live2.err" &
+LIVE2=$!
+check "both live views attached" wait_attached $LIVE1
+check "the second too" wait_attached $LIVE2
+
+# A snapshot every second while the load runs (bounded: 120 at most).
+(for ((i = 0; i < 120; i++)); do
+	[ -e "$TMP/stop" ] && break
+	"$TSH" snapshot --pin-path "$PIN" -f json --state-file "$TMP/state" >>"$TMP/cron"
+	sleep 1
+done) &
+CRON=$!
+
+# RST closes: every transition of them reaches the programs (see test_pinned.sh).
+for round in 1 2 3; do
+	ip netns exec "$NS" "$LOADGEN" -n 3000 -t 2 -c rst -j >"$TMP/lg$round" ||
+		not_ok "loadgen round $round"
+done
+touch "$TMP/stop"
+wait $CRON
+"$TSH" snapshot --pin-path "$PIN" -f json --state-file "$TMP/state" >>"$TMP/cron"
+"$TSH" snapshot --pin-path "$PIN" -f json >"$TMP/cumulative"
+kill -INT $LIVE1 $LIVE2
+wait $LIVE1 $LIVE2
+
+mapfile -t want < <(truth "$TMP"/lg1 "$TMP"/lg2 "$TMP"/lg3)
+check "the cron loop took several snapshots" [ "$($JSONQ lines <"$TMP/cron")" -ge 3 ]
+expect_accounts "live view with 0.2 s intervals: exact" "$TMP/live1" "${want[@]}"
+expect_accounts "live view, one summary: exact" "$TMP/live2" "${want[@]}"
+expect_accounts "--state-file snapshots every second: together exact" "$TMP/cron" "${want[@]}"
+expect_accounts "cumulative snapshot of the pin set: exact" "$TMP/cumulative" "${want[@]}"
+
+finish
