@@ -38,13 +38,51 @@ struct {
 	__type(value, struct tsh_table);
 } counters SEC(".maps");
 
-/* When did this socket enter its current state? Freed with the socket. */
+/*
+ * When did each socket enter its current state? Most sockets keep the time in
+ * a start slot: a fixed array indexed by a hash of the socket's address, owned
+ * by a socket cookie (never reused), claimed with compare-and-swap and freed
+ * on the move to CLOSE. A socket whose slot another socket holds keeps its
+ * time in socket storage instead: unlimited and freed with the socket, only
+ * dearer (an allocation per socket). See docs/design.md, "Durations".
+ */
+#ifndef START_SLOT_BITS
+#define START_SLOT_BITS 18 /* 2^18 slots of 24 bytes: 6 MiB */
+#endif
+#define START_SLOTS (1u << START_SLOT_BITS)
+
+struct start_slot {
+	__u64 sk;     /* the owner's address: a new socket there may reclaim the slot */
+	__u64 cookie; /* the owner's socket cookie, 0 = free */
+	__u64 since;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, START_SLOTS);
+	__type(key, __u32);
+	__type(value, struct start_slot);
+} start_slots SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, __u64);
 } state_since SEC(".maps");
+
+/*
+ * The socket's address as a plain number, per CPU and per writer: the
+ * verifier forbids arithmetic on a socket pointer, but not on a number read
+ * back from a map. Per writer, because one program can interrupt the other
+ * between the store and the load; a program never interrupts itself.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TSH_NWRITERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} sk_address SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -103,32 +141,58 @@ static __always_inline bool wanted(const struct sock *sk)
 	 * before it reports a socket's move to CLOSE; inet_sport stays.
 	 */
 	if (filter_lport &&
-	    !port_in_set(TSH_PORTS_LOCAL, bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk,
-								  inet_sport))))
+	    !port_in_set(TSH_PORTS_LOCAL,
+			 bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport))))
 		return false;
 	if (filter_rport && !port_in_set(TSH_PORTS_REMOTE, bpf_ntohs(sk->__sk_common.skc_dport)))
 		return false;
 	return true;
 }
 
-static __always_inline void record(struct tsh_table *table, struct sock *sk, int oldstate,
-				   int newstate)
+/* Fibonacci hashing: the product's top bits depend on every bit of the address. */
+#define GOLDEN_RATIO_64 0x9E3779B97F4A7C15ull
+
+static __always_inline struct start_slot *start_slot_of(__u32 writer, struct sock *sk,
+							__u64 *address)
+{
+	__u64 *scratch = bpf_map_lookup_elem(&sk_address, &writer);
+	__u32 index;
+
+	if (!scratch)
+		return NULL;
+	*scratch = (__u64)sk;
+	*address = *(volatile __u64 *)scratch;
+	index = (*address * GOLDEN_RATIO_64) >> (64 - START_SLOT_BITS);
+	return bpf_map_lookup_elem(&start_slots, &index);
+}
+
+static __always_inline bool orphaned(const struct sock *sk)
+{
+	return sk->__sk_common.skc_flags & (1ul << SOCK_DEAD);
+}
+
+static __always_inline void record(struct tsh_table *table, __u32 writer, struct sock *sk,
+				   int oldstate, int newstate)
 {
 	__u32 index = tsh_pair_slot[oldstate & 15][newstate & 15];
 	__u64 now = bpf_ktime_get_ns();
+	__u64 cookie = bpf_get_socket_cookie(sk);
+	struct start_slot *start;
 	struct tsh_slot *slot;
-	__u64 *since;
+	__u64 *since, address, held;
+	bool owner;
 
 	/* The table only holds slots below TSH_NSLOTS; the verifier wants proof. */
 	slot = &table->slots[index < TSH_NSLOTS ? index : TSH_SLOT_OTHER];
 	slot->count++;
 
-	/*
-	 * A socket that reaches CLOSE is done; creating storage for it would
-	 * only cost an allocation. Any other new state needs its entry time.
-	 */
-	since = bpf_sk_storage_get(&state_since, sk, NULL,
-				   newstate == TSH_CLOSE ? 0 : BPF_SK_STORAGE_GET_F_CREATE);
+	start = start_slot_of(writer, sk, &address);
+	if (!start) {
+		slot->unknown++;
+		return;
+	}
+	owner = start->cookie == cookie;
+	since = owner ? &start->since : bpf_sk_storage_get(&state_since, sk, NULL, 0);
 	if (since && *since) {
 		__u64 ns = now - *since;
 
@@ -141,7 +205,45 @@ static __always_inline void record(struct tsh_table *table, struct sock *sk, int
 	 * A move to the same state (close() in FIN_WAIT2, say) does not end the
 	 * time spent in it: the next transition measures all of it.
 	 */
-	if (since && oldstate != newstate)
+	if (oldstate == newstate)
+		return;
+	if (owner && newstate == TSH_CLOSE) {
+		/* Exchange, not a store: it orders sk's clearing before the release. */
+		start->sk = 0;
+		__sync_lock_test_and_set(&start->cookie, 0);
+		/*
+		 * An orphan in CLOSE is about to be destroyed. A socket its user
+		 * still holds may connect() or listen() again, and its time in CLOSE
+		 * counts then: it goes to storage, as it would have without slots.
+		 */
+		if (orphaned(sk))
+			return;
+		since = bpf_sk_storage_get(&state_since, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+		if (since)
+			*since = now;
+		return;
+	}
+	if (since) {
+		*since = now;
+		return;
+	}
+	/* A socket that reaches CLOSE is done: it needs no slot and no storage. */
+	if (newstate == TSH_CLOSE)
+		return;
+	/*
+	 * Claim a free slot, or one a dead socket at this very address left (its
+	 * CLOSE was never reported): two live sockets never share an address.
+	 */
+	held = start->cookie;
+	if ((held == 0 || start->sk == address) &&
+	    __sync_val_compare_and_swap(&start->cookie, held, cookie) == held) {
+		start->sk = address;
+		start->since = now;
+		return;
+	}
+	table->fallback++;
+	since = bpf_sk_storage_get(&state_since, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
+	if (since)
 		*since = now;
 }
 
@@ -169,7 +271,7 @@ int BPF_PROG(tsh_main, struct sock *sk, int oldstate, int newstate)
 		return 0;
 	table->seen++;
 	if (wanted(sk))
-		record(table, sk, oldstate, newstate);
+		record(table, writer, sk, oldstate, newstate);
 	/* Last: from here on, this event is accounted for. */
 	token = token_for(ctx);
 	if (token) {
@@ -201,7 +303,7 @@ int BPF_PROG(tsh_recover, struct sock *sk, int oldstate, int newstate)
 		return 0;
 	table->recovered++;
 	if (wanted(sk))
-		record(table, sk, oldstate, newstate);
+		record(table, writer, sk, oldstate, newstate);
 	return 0;
 }
 

@@ -32,20 +32,33 @@
 /*
  * The bucket of a duration in nanoseconds: the smallest b with ns <= 1000 * 2^b
  * (the last bucket for anything longer). Shared so that userspace tests check
- * the BPF side's arithmetic; no division, which costs the hot path ~10 ns.
+ * the BPF side's arithmetic. A binary search over the bounds: BPF has neither
+ * a cheap division (~10 ns) nor a count-leading-zeros instruction (clang
+ * expands __builtin_clzll into a longer bit-smearing sequence).
  */
 static inline __u32 tsh_duration_bucket(__u64 ns)
 {
-	__u32 b;
+	__u32 b = 0;
 
-	if (ns <= 1000)
-		return 0;
-	/* 2^(b+10) >= ns > 2^(b+9), and 1000 * 2^b is within a factor 1.03 of it. */
-	b = 64 - __builtin_clzll(ns - 1);
-	b = b > 10 ? b - 10 : 0;
+	if (ns > 1000ull << TSH_LAST_FINITE_BUCKET)
+		return TSH_NBUCKETS - 1;
+	/*
+	 * b counts the bounds 1000 * 2^i below ns, 32, 16, ... at a time; as
+	 * ns <= 1000 * 2^37, no shift goes past 47 and b stays below 38.
+	 */
+	if (ns > 1000ull << (b + 31))
+		b += 32;
+	if (ns > 1000ull << (b + 15))
+		b += 16;
+	if (ns > 1000ull << (b + 7))
+		b += 8;
+	if (ns > 1000ull << (b + 3))
+		b += 4;
+	if (ns > 1000ull << (b + 1))
+		b += 2;
 	if (ns > 1000ull << b)
-		b++;
-	return b < TSH_NBUCKETS - 1 ? b : TSH_NBUCKETS - 1;
+		b += 1;
+	return b;
 }
 
 /*
@@ -83,6 +96,11 @@ struct tsh_table {
 	 * to no program at all. Zero in the recover writer's entry.
 	 */
 	__u64 seen;
+	/*
+	 * Sockets whose start time went to socket storage because another
+	 * socket held their start slot (docs/design.md, "Durations").
+	 */
+	__u64 fallback;
 	struct tsh_slot slots[TSH_NSLOTS];
 };
 
