@@ -269,17 +269,18 @@ expect_fail "state file of other pins refused" "belongs to the pins at $PIN, not
 	"$TSH" snapshot --pin-path "$PIN2" --state-file "$S"
 check "detach the second pin path" quiet "$TSH" detach --pin-path "$PIN2"
 
-# Pins of another layout: fake a meta map that says v2.
+# Pins of another layout: fake a meta map that says v99.
+OURS=$("$TSH" --version | sed -n 's/.*pinned layout \([0-9]*\).*/\1/p')
 SIZE=$(bpftool map show pinned "$PIN/meta" -j | python3 -c 'import json,sys; print(json.load(sys.stdin)["bytes_value"])')
 rm "$PIN/meta"
 bpftool map create "$PIN/meta" type array key 4 value "$SIZE" entries 1 name tsh_meta
-bpftool map update pinned "$PIN/meta" key 0 0 0 0 value 2 $(yes 0 | head -n $((SIZE - 1)))
+bpftool map update pinned "$PIN/meta" key 0 0 0 0 value 99 $(yes 0 | head -n $((SIZE - 1)))
 expect_fail "pins of another layout refused by snapshot" \
-	"pins at $PIN are layout v2, this binary reads v1: run 'tcpstatehist detach --pin-path $PIN' then attach" \
+	"pins at $PIN are layout v99, this binary reads v$OURS: run 'tcpstatehist detach --pin-path $PIN' then attach" \
 	"$TSH" snapshot --pin-path "$PIN"
-expect_fail "pins of another layout refused by status" "layout v2, this binary reads v1" \
+expect_fail "pins of another layout refused by status" "layout v99, this binary reads v$OURS" \
 	"$TSH" status --pin-path "$PIN"
-expect_fail "pins of another layout refused by attach" "layout v2, this binary reads v1" \
+expect_fail "pins of another layout refused by attach" "layout v99, this binary reads v$OURS" \
 	"$TSH" attach --pin-path "$PIN"
 out=$("$TSH" detach --pin-path "$PIN")
 expect_eq "detach of another layout's pins exits 0" "0" "$?"
