@@ -38,7 +38,7 @@ SCALE_PER=${SCALE_PER:-9000}
 PORT=23000	# below the ephemeral range: tcpstates' lines are told apart by port
 
 cd "$(dirname "$0")/.." || exit 1
-TOOL=./tcpstatehist
+TOOL=${TOOL:-./tcpstatehist}	# e.g. a build of a fixed commit (git archive)
 LOADGEN=.output/loadgen
 EMPTY=.output/bench/empty_loader
 TCPSTATES=${TCPSTATES:-/usr/sbin/tcpstates}
@@ -240,6 +240,9 @@ $TOOL status --pin-path "$PIN" >"$RAW/status.txt" 2>&1
 $TOOL detach --pin-path "$PIN" >/dev/null
 fi
 
+
+[ -s "$ROWS" ] && python3 bench/summary.py "$ROWS" "$RAW" "$N" "$ROUNDS" "$STATS_ROUNDS" "$KINDS" \
+	>"$RAW/summary.txt"
 # Phase 4: SCALE_N connections held at once, for SCALE_HOLD_MS, then closed; once with no
 # tracer (the baseline for memory), once with tcpstatehist, once with tcpstates writing to a
 # file. A loadgen holds at most SCALE_PER connections (2 fds each: the open-files hard limit
@@ -297,7 +300,8 @@ scale_run() {	# scale_run CFG
 }
 if [ "$SCALE" = 1 ]; then
 	echo "phase 4: scale, $SCALE_N held at once" >&2
-	ip netns exec "$NS" sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
+	# client ports above the listeners' (a client on a listener's port makes its bind fail)
+	ip netns exec "$NS" sysctl -qw net.ipv4.ip_local_port_range="$((PORT + 1000)) 65535"
 	scale_run A
 	scale_run B
 	scale_run C
@@ -305,71 +309,9 @@ if [ "$SCALE" = 1 ]; then
 	rm -f "$RAW/scale-C.out"
 fi
 
-[ -s "$ROWS" ] && python3 - "$ROWS" "$RAW" "$N" "$ROUNDS" "$STATS_ROUNDS" "$KINDS" >"$RAW/summary.txt" <<'EOF'
-import json, statistics as st, sys, os
-rows_f, raw, n, rounds, srounds, kinds = sys.argv[1:]
-rows = [json.loads(l) for l in open(rows_f)]
-med = st.median
-names = {"A": "no tracer", "B": "tcpstatehist -f json -N NS 1",
-         "C": "tcpstates >/dev/null", "D": "empty tp_btf program"}
-print("N=%s connections per round, -t 2, ROUNDS=%s (rate, stats off), STATS_ROUNDS=%s (ns/run)"
-      % (n, rounds, srounds))
-for kind in kinds.split():
-    R = [r for r in rows if r["kind"] == kind]
-    rate = {c: [r["conn_per_s"] for r in R if r["phase"] == "rate" and r["cfg"] == c] for c in "ABCD"}
-    base = med(rate["A"])
-    print()
-    print("close: %s" % kind)
-    print("%-30s %9s %6s %18s %10s %22s %8s %9s" % ("config", "conn/s", "ratio", "ns/transition",
-          "cpu s", "counted/expected", "missed", "map mem"))
-    for c in "ABCD":
-        rs = [r for r in R if r["phase"] == "rate" and r["cfg"] == c]
-        ss = [r for r in R if r["phase"] == "stats" and r["cfg"] == c]
-        ns = "-"
-        if ss:
-            # a transition runs every program once: cost = the sum of each program's
-            # run_time_ns / run_cnt over all stats rounds
-            per = {}
-            for r in ss:
-                for k, v in r["progs"].items():
-                    a = per.setdefault(k, [0, 0])
-                    a[0] += v["ns"]
-                    a[1] += v["runs"]
-            each = [a[0] / max(a[1], 1) for a in per.values()]
-            ns = "%.1f" % sum(each)
-            ns += " (" + "+".join("%.1f" % x for x in each) + ")" if len(each) > 1 else ""
-        cpu = "%.2f/%.2f" % (med([r["cpu_s"] for r in rs]), med([r["cpu_total_s"] for r in rs])) \
-            if c != "A" else "-"
-        cnt = miss = "-"
-        if c == "B":
-            cnt = "%d/%d" % (sum(r["counted"] for r in rs), sum(r["expected"] for r in rs))
-            miss = "%d" % sum(r["missed"] for r in rs)
-        if c == "C":
-            lost = sum(r["lost"] for r in rs)
-            cnt = "lost %d/%d" % (lost, sum(r["expected"] for r in rs))
-        mem = "%d KiB" % (max(r["memlock"] for r in rs) // 1024) if c in "BC" else "-"
-        print("%-30s %9.0f %6.3f %18s %10s %22s %8s %9s" % (names[c], med(rate[c]),
-              med(rate[c]) / base, ns, cpu, cnt, miss, mem))
-    print("  rates per round: " + "; ".join("%s %s" % (c, " ".join("%.0f" % x for x in rate[c]))
-                                           for c in "ABCD"))
-    for r in R:
-        if r["phase"] == "stats":
-            print("  stats round %d %s: " % (r["round"], r["cfg"]) + ", ".join(
-                "%s %d runs %.1f ns/run %d recursion_misses" % (k, v["runs"], v["ns"] / max(v["runs"], 1),
-                v["recursion_misses"]) for k, v in r["progs"].items()))
-        if r["phase"] == "count":
-            print("  tcpstates with output counted: %d of %d expected lines (%.2f%%), %d lost"
-                  " reported, %.0f conn/s" % (r["lines"], r["expected"], 100.0 * r["lines"] / r["expected"],
-                  r["lost"], r["conn_per_s"]))
-a = [int(x) for x in open(os.path.join(raw, "attach_ms"))]
-s = [int(x) for x in open(os.path.join(raw, "snapshot_us"))]
-t = [l.split(",") for l in open(os.path.join(raw, "snapshot_perf")) if "task-clock" in l]
-print()
-print("tcpstatehist start to attached (2 links in fdinfo, 2 ms polling): median %d ms, min %d, max %d"
-      % (med(a), min(a), max(a)))
-print("one interval read, `snapshot --pin-path P -f json` whole process: median %.1f ms wall"
-      " (min %.1f, max %.1f); CPU (perf stat task-clock, mean of 20) %s ms"
-      % (med(s) / 1000, min(s) / 1000, max(s) / 1000, t[0][0] if t else "?"))
-EOF
 [ -f "$RAW/scale.txt" ] && cat "$RAW/scale.txt" >>"$RAW/summary.txt"
-{ echo "bench/run.sh: $(date -u +%F\ %H:%M) UTC, $(nproc) CPUs ($(awk -F": " "/^model name/ {print \$2; exit}" /proc/cpuinfo)), kernel $(uname -r)"; cat "$RAW/summary.txt"; } | tee "$RESULT"
+# TOOL_REV names what TOOL was built from; else the working tree's HEAD, and whether the tree
+# (bpf, cli, include) differs from it
+REV=${TOOL_REV:-$(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- bpf cli include \
+	2>/dev/null || echo ", tree modified")}
+{ echo "bench/run.sh: $(date -u +%F\ %H:%M) UTC, tool $TOOL ($REV), $(nproc) CPUs ($(awk -F": " "/^model name/ {print \$2; exit}" /proc/cpuinfo)), kernel $(uname -r)"; cat "$RAW/summary.txt"; } | tee "$RESULT"

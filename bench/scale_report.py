@@ -17,13 +17,17 @@ def kv(f):
 
 def loadgens(c):
     """The loadgen processes of one run, summed."""
-    tot = {"connections": 0, "conn_per_s": 0.0, "expected": {"total": 0}, "hold_ms": 0}
+    tot = {"connections": 0, "conn_per_s": 0.0, "expected": {"total": 0}, "hold_ms": 0,
+           "by_pair": {}}
     for i in range(nproc):
         g = json.load(open(os.path.join(raw, "scale-%s.lg.%d" % (c, i))))
         tot["connections"] += g["connections"]
         tot["conn_per_s"] += g["conn_per_s"]
         tot["expected"]["total"] += g["expected"]["total"]
         tot["hold_ms"] = g["hold_ms"]
+        for p in g["expected"]["by_pair"]:
+            k = (p["from"], p["to"])
+            tot["by_pair"][k] = tot["by_pair"].get(k, 0) + p["count"]
     return tot
 
 
@@ -41,11 +45,14 @@ for c, name in (("A", "no tracer"), ("B", "tcpstatehist"), ("C", "tcpstates")):
 exp = lg["B"]["expected"]["total"]
 tot = missed = 0
 est = {}
+got = {}
 for l in open(os.path.join(raw, "scale-B.out")):
     o = json.loads(l)
     tot += o["total"]
     missed += o["missed"]
     for t in o["transitions"]:
+        k = (t["old_state"], t["new_state"])
+        got[k] = got.get(k, 0) + t["count"]
         if t["old_state"] == "ESTABLISHED":
             e = est.setdefault(t["new_state"], [0, 0])
             e[0] += t["count"]
@@ -53,6 +60,10 @@ for l in open(os.path.join(raw, "scale-B.out")):
 print("  tcpstatehist: counted %d of %d expected, missed %d; ESTABLISHED->*: %s"
       % (tot, exp, missed, ", ".join("%s %d (unknown %d)" % (k, v[0], v[1])
                                      for k, v in sorted(est.items()))))
+for k in sorted(set(got) | set(lg["B"]["by_pair"])):
+    if got.get(k, 0) != lg["B"]["by_pair"].get(k, 0):
+        print("    %s->%s: counted %d, expected %d" % (k[0], k[1], got.get(k, 0),
+                                                     lg["B"]["by_pair"].get(k, 0)))
 maps = []
 for chunk in open(os.path.join(raw, "scale-B.maps")).read().split("\n"):
     if chunk.strip():
