@@ -43,6 +43,18 @@ expect_fail() {
 	fi
 }
 
+# expect_accounts NAME FILE "OLD NEW COUNT"...: the JSON summaries in FILE
+# add up to exactly these pairs, or fall short by no more than missed.
+expect_accounts() {
+	local name=$1 file=$2 why
+	shift 2
+	if why=$($JSONQ accounts "$@" <"$file" 2>&1); then
+		ok "$name ($why)"
+	else
+		not_ok "$name" "$why"
+	fi
+}
+
 # new_netns: prints the name of a fresh namespace with loopback up. The name
 # is derived from the namespaces that exist, so it works inside $(...) too;
 # cleanup removes every namespace this script created.

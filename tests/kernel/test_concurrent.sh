@@ -25,15 +25,6 @@ for (old, new), n in sorted(sums.items()):
 PY
 }
 
-expect_accounts() {
-	local name=$1 file=$2 why
-	shift 2
-	if why=$($JSONQ accounts "$@" <"$file" 2>&1); then
-		ok "$name ($why)"
-	else
-		not_ok "$name" "$why"
-	fi
-}
 
 "$TSH" attach -N "/run/netns/$NS" --pin-path "$PIN" >/dev/null ||
 	not_ok "attach" "$("$TSH" attach -N "/run/netns/$NS" --pin-path "$PIN" 2>&1)"

@@ -32,16 +32,6 @@ stop_live() {
 	wait "$LIVE_PID"
 }
 
-# expect_accounts NAME FILE "OLD NEW COUNT"...: exactly these pairs.
-expect_accounts() {
-	local name=$1 file=$2 why
-	shift 2
-	if why=$($JSONQ accounts "$@" <"$file" 2>&1); then
-		ok "$name ($why)"
-	else
-		not_ok "$name" "$why"
-	fi
-}
 
 fin_truth() {
 	local n=$1 runs=${2:-1}
