@@ -99,6 +99,8 @@ sleep 2.5
 sample
 ALIVE=yes
 kill -0 $TOOL_PID 2>/dev/null || ALIVE=no
+# the tool's CPU time (utime + stime) over its whole life, in seconds
+CPU_S=$(awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' /proc/$TOOL_PID/stat 2>/dev/null)
 kill -INT $TOOL_PID 2>/dev/null
 wait $TOOL_PID
 TOOL_RC=$?
@@ -106,9 +108,11 @@ TOOL_PID=
 ELAPSED=$(( $(date +%s) - START ))
 
 python3 - "$LIVE" "$ROUNDS" "$SAMPLES" "$ELAPSED" "$round" "$failed" "$ALIVE" "$TOOL_RC" \
-	"$SOAK_ROUND_N" "$SOAK_THREADS" "$SOAK_PAUSE" "$(uname -r)" "$(nproc)" >"$RESULT" <<'EOF'
+	"$SOAK_ROUND_N" "$SOAK_THREADS" "$SOAK_PAUSE" "$(uname -r)" "$(nproc)" "${CPU_S:-0}" \
+	"$(git rev-parse --short HEAD 2>/dev/null)" >"$RESULT" <<'EOF'
 import json, sys
-live, rounds, samples, elapsed, nrounds, failed, alive, rc, rn, th, pause, kern, ncpu = sys.argv[1:]
+(live, rounds, samples, elapsed, nrounds, failed, alive, rc, rn, th, pause, kern, ncpu, cpu,
+ rev) = sys.argv[1:]
 got, missed, lines, bad = {}, 0, 0, 0
 for l in open(live):
     try:
@@ -133,7 +137,8 @@ for l in open(rounds):
 rows = [l.split("\t") for l in open(samples).read().split("\n")[1:] if l]
 rss = [int(r[1]) for r in rows if r[1] != "NA"]
 fds = [int(r[2]) for r in rows]
-print("tcpstatehist soak: %s s of churn, live view -f json -N NS 1" % elapsed)
+print("tcpstatehist soak: %s s of churn, live view -f json -N NS 1 (working tree at %s)"
+      % (elapsed, rev))
 print("kernel %s, %s CPUs; loadgen rounds: %s (%s), %s connections each, -t %s, %s s pause"
       % (kern, ncpu, nrounds, ", ".join("%s %d" % kv for kv in sorted(kinds.items())), rn, th, pause))
 print("connections %d, connect retries %d, failed rounds %s" % (conns, retries, failed))
@@ -153,6 +158,7 @@ print()
 if rss:
     print("VmRSS kB: first %d, last %d, max %d, min %d (%d samples every ~10 s)"
           % (rss[0], rss[-1], max(rss), min(rss), len(rss)))
+print("tool CPU (utime+stime): %s s, %.3f ms per interval" % (cpu, 1000.0 * float(cpu) / max(lines, 1)))
 if fds:
     print("open fds: first %d, last %d, max %d, min %d" % (fds[0], fds[-1], max(fds), min(fds)))
 EOF
