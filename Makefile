@@ -14,7 +14,7 @@ WARNINGS := -Wall -Wextra -Werror -Wno-missing-field-initializers
 ALL_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -I include -I $(OUTPUT) -I cli \
 	-DTSH_VERSION='"$(VERSION)"' $(EXTRA_CFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
-	-I include -I $(OUTPUT)
+	-I include -I $(OUTPUT) $(EXTRA_BPF_CFLAGS)
 LDLIBS := -lbpf -lelf -lz -lm
 
 # Pure stages: no kernel, no libbpf; the unit tests link only these.
@@ -35,7 +35,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all tests test run unit-test clean deps format
+.PHONY: all tests test run unit-test clean deps format small-slots
 
 all: tcpstatehist
 
@@ -84,7 +84,15 @@ $(OUTPUT)/loadgen: bench/loadgen.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARNINGS) -std=gnu11 -pthread $< -o $@
 
-tests: $(OUTPUT)/unit_tests $(OUTPUT)/loadgen
+# A build with 16 start slots, so that the kernel tests drive the socket-storage
+# fallback that a full-size table reaches only with hundreds of thousands of sockets.
+SMALL_OUTPUT := $(OUTPUT)/small
+
+small-slots:
+	$(Q)$(MAKE) --no-print-directory OUTPUT=$(SMALL_OUTPUT) \
+		EXTRA_BPF_CFLAGS=-DSTART_SLOT_BITS=4 $(SMALL_OUTPUT)/tcpstatehist
+
+tests: $(OUTPUT)/unit_tests $(OUTPUT)/loadgen small-slots
 
 # Installs the Debian packages the build and the tests need, when missing.
 deps:
