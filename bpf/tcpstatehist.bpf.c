@@ -28,6 +28,7 @@
 /* Filters, written by userspace between open and load. */
 const volatile __u32 filter_family; /* 0, AF_INET or AF_INET6 */
 const volatile __u32 filter_netns;  /* network namespace inode, 0 = any */
+const volatile __u64 filter_netns_cookie; /* the same namespace's cookie, 0 = unknown */
 const volatile bool filter_lport;   /* keep only local ports in ports[LOCAL] */
 const volatile bool filter_rport;   /* keep only remote ports in ports[REMOTE] */
 
@@ -134,8 +135,18 @@ static __always_inline bool wanted(const struct sock *sk)
 		return false;
 	if (filter_family && sk->__sk_common.skc_family != filter_family)
 		return false;
-	if (filter_netns && BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum) != filter_netns)
+	/*
+	 * By cookie where userspace could learn it: the inode number shares a
+	 * cache line with the namespace's reference count, which every socket's
+	 * birth and death writes, so reading it costs a miss (about 40 ns here).
+	 */
+	if (filter_netns_cookie) {
+		if (sk->__sk_common.skc_net.net->net_cookie != filter_netns_cookie)
+			return false;
+	} else if (filter_netns &&
+		   BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum) != filter_netns) {
 		return false;
+	}
 	/*
 	 * Not skc_num: the kernel releases the local port (and zeroes skc_num)
 	 * before it reports a socket's move to CLOSE; inet_sport stays.

@@ -9,6 +9,7 @@
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -120,6 +121,51 @@ int netns_inode(const char *path, __u32 *inode, char *err, size_t errlen)
 	return 0;
 }
 
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+/*
+ * The namespace's cookie, read from a socket made inside it (Linux 5.14+). It
+ * lies on a line of struct net that nothing writes, where the inode number
+ * shares its line with the namespace's reference count, which every socket's
+ * birth and death writes: comparing cookies spares the programs a cache miss
+ * per transition. 0 when it cannot be had (an older kernel, or no
+ * CAP_SYS_ADMIN to enter the namespace); the programs then compare inodes.
+ */
+int netns_cookie(const char *path, __u64 *cookie, char *err, size_t errlen)
+{
+	int home, target, sock, ret = 0;
+	socklen_t len = sizeof(*cookie);
+
+	*cookie = 0;
+	home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (home < 0)
+		return 0;
+	target = open(path, O_RDONLY | O_CLOEXEC);
+	if (target < 0 || setns(target, CLONE_NEWNET)) {
+		if (target >= 0)
+			close(target);
+		close(home);
+		return 0;
+	}
+	close(target);
+	sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock >= 0) {
+		if (getsockopt(sock, SOL_SOCKET, SO_NETNS_COOKIE, cookie, &len) ||
+		    len != sizeof(*cookie))
+			*cookie = 0;
+		close(sock);
+	}
+	if (setns(home, CLONE_NEWNET)) {
+		snprintf(err, errlen, "cannot return to our network namespace: %s",
+			 strerror(errno));
+		ret = -errno;
+	}
+	close(home);
+	return ret;
+}
+
 static int fill_port_set(int map_fd, __u32 key, const struct port_filter *pf, char *err,
 			 size_t errlen)
 {
@@ -149,10 +195,12 @@ int loader_load(const struct config *cfg, struct tcpstatehist_bpf **skel, struct
 		char *err, size_t errlen)
 {
 	struct tcpstatehist_bpf *obj;
+	__u64 netns_id = 0;
 	__u32 netns = 0;
 	int ret;
 
-	if (cfg->netns_path && (ret = netns_inode(cfg->netns_path, &netns, err, errlen)))
+	if (cfg->netns_path && ((ret = netns_inode(cfg->netns_path, &netns, err, errlen)) ||
+				(ret = netns_cookie(cfg->netns_path, &netns_id, err, errlen))))
 		return ret;
 	obj = tcpstatehist_bpf__open();
 	if (!obj) {
@@ -162,6 +210,7 @@ int loader_load(const struct config *cfg, struct tcpstatehist_bpf **skel, struct
 	}
 	obj->rodata->filter_family = cfg->family;
 	obj->rodata->filter_netns = netns;
+	obj->rodata->filter_netns_cookie = netns_id;
 	obj->rodata->filter_lport = cfg->lports.enabled;
 	obj->rodata->filter_rport = cfg->rports.enabled;
 	ret = tcpstatehist_bpf__load(obj);

@@ -25,6 +25,12 @@ int loader_check_environment(char *err, size_t errlen);
 /* Resolves a -N path to the namespace's inode, checking that it is one. */
 int netns_inode(const char *path, __u32 *inode, char *err, size_t errlen);
 
+/*
+ * The namespace's cookie, or 0 when the kernel cannot say or we may not enter
+ * it; an error only if we could not come back to our own namespace.
+ */
+int netns_cookie(const char *path, __u64 *cookie, char *err, size_t errlen);
+
 /* Open, configure and load; fills kernel. The caller destroys *skel. */
 int loader_load(const struct config *cfg, struct tcpstatehist_bpf **skel, struct tsh_kernel *kernel,
 		char *err, size_t errlen);

@@ -163,6 +163,47 @@ if start_live "$TMP/netns" -N "$NSPATH"; then
 		"ESTABLISHED CLOSE 4" "CLOSE LISTEN 1" "LISTEN CLOSE 1"
 fi
 
+# rodata_field PID NAME: a filter constant of the programs PID loaded, from bpftool.
+rodata_field() {
+	local id
+	for id in $(awk '/^map_id:/ {print $2}' /proc/"$1"/fdinfo/* 2>/dev/null | sort -u); do
+		bpftool map dump id "$id" -j 2>/dev/null | python3 -c '
+import json, sys
+for entry in json.load(sys.stdin):
+    for field in entry.get("formatted", {}).get("value", {}).get(".rodata", []):
+        if sys.argv[1] in field:
+            print(field[sys.argv[1]])' "$2"
+	done
+}
+
+# -N compares the namespace's cookie where the tool could enter the namespace to
+# learn it, and its inode where it could not (no CAP_SYS_ADMIN): both exact.
+if start_live "$TMP/netns-cookie" -N "$NSPATH"; then
+	COOKIE=$(rodata_field "$LIVE_PID" filter_netns_cookie)
+	$TRAFFIC -n 2 -c rst
+	stop_live
+	check "-N as root filters by the namespace's cookie ($COOKIE)" test "${COOKIE:-0}" -gt 0
+	expect_accounts "-N by cookie counts its namespace only" "$TMP/netns-cookie" \
+		"CLOSE SYN_SENT 2" "SYN_SENT ESTABLISHED 2" "LISTEN SYN_RECV 2" \
+		"SYN_RECV ESTABLISHED 2" "ESTABLISHED CLOSE 4" "CLOSE LISTEN 1" "LISTEN CLOSE 1"
+fi
+capsh --drop=cap_sys_admin -- -c "exec '$TSH' -f json -N '$NSPATH'" >"$TMP/netns-inode" \
+	2>"$TMP/netns-inode.err" &
+LIVE_PID=$!
+if wait_attached "$LIVE_PID"; then
+	COOKIE=$(rodata_field "$LIVE_PID" filter_netns_cookie)
+	ip netns exec "$NS2" python3 "$TOP/tests/traffic.py" -n 3 -c rst
+	$TRAFFIC -n 2 -c rst
+	stop_live
+	expect_eq "-N without CAP_SYS_ADMIN falls back to the inode" 0 "$COOKIE"
+	expect_accounts "-N by inode counts its namespace only" "$TMP/netns-inode" \
+		"CLOSE SYN_SENT 2" "SYN_SENT ESTABLISHED 2" "LISTEN SYN_RECV 2" \
+		"SYN_RECV ESTABLISHED 2" "ESTABLISHED CLOSE 4" "CLOSE LISTEN 1" "LISTEN CLOSE 1"
+else
+	not_ok "live view attaches without CAP_SYS_ADMIN" "$(cat "$TMP/netns-inode.err")"
+	kill "$LIVE_PID" 2>/dev/null
+fi
+
 # Several thousand connections over many short intervals, and a second
 # instance over the whole run: both add up to the truth on their own.
 if start_live "$TMP/many" -N "$NSPATH" 0.05; then
