@@ -182,6 +182,26 @@ static __always_inline bool orphaned(const struct sock *sk)
 	return sk->__sk_common.skc_flags & (1ul << SOCK_DEAD);
 }
 
+/*
+ * Is the socket that holds a start slot gone? Its memory then holds another
+ * socket (another cookie: cookies are never reused) or a freed one (no
+ * references), or was given to something else (anything but its cookie). A
+ * live holder always shows its own cookie and a reference, so a slot is never
+ * taken from a live socket; a read that fails counts as live.
+ */
+static __always_inline bool holder_gone(__u64 address, __u64 cookie)
+{
+	const struct sock *holder = (const struct sock *)address;
+	__u64 held_cookie;
+	int refs;
+
+	if (bpf_core_read(&held_cookie, sizeof(held_cookie),
+			  &holder->__sk_common.skc_cookie.counter) ||
+	    bpf_core_read(&refs, sizeof(refs), &holder->__sk_common.skc_refcnt.refs.counter))
+		return false;
+	return held_cookie != cookie || refs == 0;
+}
+
 static __always_inline void record(struct tsh_table *table, __u32 writer, struct sock *sk,
 				   int oldstate, int newstate)
 {
@@ -191,7 +211,7 @@ static __always_inline void record(struct tsh_table *table, __u32 writer, struct
 	struct start_slot *start;
 	struct tsh_slot *slot;
 	__u64 *since, address, held;
-	bool owner;
+	bool owner, claimed = false;
 
 	/* The table only holds slots below TSH_NSLOTS; the verifier wants proof. */
 	slot = &table->slots[index < TSH_NSLOTS ? index : TSH_SLOT_OTHER];
@@ -218,36 +238,42 @@ static __always_inline void record(struct tsh_table *table, __u32 writer, struct
 	 */
 	if (oldstate == newstate)
 		return;
-	if (owner && newstate == TSH_CLOSE) {
-		/* Exchange, not a store: it orders sk's clearing before the release. */
-		start->sk = 0;
-		__sync_lock_test_and_set(&start->cookie, 0);
+	if (owner) {
 		/*
-		 * An orphan in CLOSE is about to be destroyed. A socket its user
-		 * still holds may connect() or listen() again, and its time in CLOSE
-		 * counts then: it goes to storage, as it would have without slots.
+		 * An orphan in CLOSE is about to be destroyed: it frees its slot.
+		 * Exchange, not a store: it orders sk's clearing before the release.
+		 * A socket its user still holds keeps its slot, since it may
+		 * connect() or listen() again and its time in CLOSE counts then;
+		 * the slot goes stale when the socket is destroyed.
 		 */
-		if (orphaned(sk))
+		if (newstate == TSH_CLOSE && orphaned(sk)) {
+			start->sk = 0;
+			__sync_lock_test_and_set(&start->cookie, 0);
 			return;
-		since = bpf_sk_storage_get(&state_since, sk, NULL, BPF_SK_STORAGE_GET_F_CREATE);
-		if (since)
-			*since = now;
+		}
+		start->since = now;
 		return;
 	}
 	if (since) {
 		*since = now;
 		return;
 	}
-	/* A socket that reaches CLOSE is done: it needs no slot and no storage. */
+	/* A socket first seen on its move to CLOSE is done: it needs no slot. */
 	if (newstate == TSH_CLOSE)
 		return;
 	/*
-	 * Claim a free slot, or one a dead socket at this very address left (its
-	 * CLOSE was never reported): two live sockets never share an address.
+	 * Claim a free slot, one a dead socket at this very address left (two
+	 * live sockets never share an address), or one whose holder is gone.
 	 */
 	held = start->cookie;
-	if ((held == 0 || start->sk == address) &&
-	    __sync_val_compare_and_swap(&start->cookie, held, cookie) == held) {
+	if (held == 0 || start->sk == address) {
+		claimed = __sync_val_compare_and_swap(&start->cookie, held, cookie) == held;
+	} else if (holder_gone(start->sk, held)) {
+		claimed = __sync_val_compare_and_swap(&start->cookie, held, cookie) == held;
+		if (claimed)
+			table->reclaimed++;
+	}
+	if (claimed) {
 		start->sk = address;
 		start->since = now;
 		return;

@@ -22,6 +22,7 @@ static void add_table(struct snapshot *out, const struct tsh_table *t)
 	out->kernel.recovered += t->recovered;
 	out->kernel.seen += t->seen;
 	out->kernel.fallback += t->fallback;
+	out->kernel.reclaimed += t->reclaimed;
 	for (unsigned int s = 0; s < TSH_NSLOTS; s++) {
 		const struct tsh_slot *in = &t->slots[s];
 		struct tsh_slot *sum = &out->slots[s];

@@ -461,9 +461,10 @@ static void print_status_json(FILE *out, const char *pin_path, const struct stat
 	print_json_opt_string(out, "netns", m->netns_path);
 	fprintf(out,
 		"},\"transitions\":%llu,\"missed\":%llu,\"start_fallbacks\":%llu,"
-		"\"memlock_bytes\":%llu",
+		"\"start_reclaims\":%llu,\"memlock_bytes\":%llu",
 		(unsigned long long)snapshot_total(&st->snap), (unsigned long long)st->snap.missed,
-		(unsigned long long)st->snap.kernel.fallback, (unsigned long long)st->memlock);
+		(unsigned long long)st->snap.kernel.fallback,
+		(unsigned long long)st->snap.kernel.reclaimed, (unsigned long long)st->memlock);
 	fprintf(out, ",\"stats\":{\"source\":");
 	if (st->stats_source)
 		fprintf(out, "\"%s\",\"window_s\":", st->stats_source);
@@ -504,8 +505,11 @@ static void print_status_text(FILE *out, const char *pin_path, const struct stat
 	fprintf(out, "filters:      %s\n", filters);
 	fprintf(out, "transitions:  %llu counted, %llu missed\n",
 		(unsigned long long)snapshot_total(&st->snap), (unsigned long long)st->snap.missed);
-	fprintf(out, "start slots:  %llu sockets fell back to socket storage (slot taken)\n",
-		(unsigned long long)st->snap.kernel.fallback);
+	fprintf(out,
+		"start slots:  %llu sockets fell back to socket storage (slot taken), "
+		"%llu slots taken over from sockets gone\n",
+		(unsigned long long)st->snap.kernel.fallback,
+		(unsigned long long)st->snap.kernel.reclaimed);
 	fprintf(out, "map memory:   %llu bytes (memlock)\n", (unsigned long long)st->memlock);
 	if (!st->stats_source)
 		fprintf(out, "cost:         unavailable (%s)\n", st->stats_error);

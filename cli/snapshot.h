@@ -18,6 +18,7 @@ struct kernel_counts {
 	__u64 seen;	   /* events the main program was called for */
 	__u64 hits;	   /* tracepoint hits, when audited (cli/audit.h) */
 	__u64 fallback;	   /* sockets whose start time went to socket storage */
+	__u64 reclaimed;   /* start slots taken over from sockets that had gone */
 	bool audited;
 };
 

@@ -11,7 +11,7 @@
  * Bumped whenever anything below changes shape: pinned maps written by one
  * layout must never be read by a binary built for another.
  */
-#define TSH_LAYOUT_VERSION 2
+#define TSH_LAYOUT_VERSION 3
 
 /* Not every file that includes this header uses every table in it. */
 #define TSH_UNUSED __attribute__((unused))
@@ -101,6 +101,11 @@ struct tsh_table {
 	 * socket held their start slot (docs/design.md, "Durations").
 	 */
 	__u64 fallback;
+	/*
+	 * Start slots taken over from sockets that had gone without freeing
+	 * them (docs/design.md, "Durations").
+	 */
+	__u64 reclaimed;
 	struct tsh_slot slots[TSH_NSLOTS];
 };
 

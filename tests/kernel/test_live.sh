@@ -80,6 +80,43 @@ if start_live "$TMP/hold" -N "$NSPATH"; then
 		"$($JSONQ bucket ESTABLISHED CLOSE_WAIT 524288 <"$TMP/hold")"
 fi
 
+# A socket that reaches CLOSE while its program still holds it (a refused
+# connect) and connects again 0.3 s later: its time in CLOSE is known, in the
+# (262144, 524288] us bucket. It keeps its start slot across CLOSE.
+if start_live "$TMP/retry" -N "$NSPATH"; then
+	ip netns exec "$NS" python3 - <<'PY'
+import socket, struct, time
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(4)
+port = srv.getsockname()[1]
+closed = socket.socket()
+closed.bind(("127.0.0.1", 0))
+refused_port = closed.getsockname()[1]  # bound, not listening: connect is refused
+for _ in range(3):
+    c = socket.socket()
+    try:
+        c.connect(("127.0.0.1", refused_port))
+    except ConnectionRefusedError:
+        pass
+    time.sleep(0.3)
+    c.connect(("127.0.0.1", port))
+    a, _ = srv.accept()
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+    a.close()
+srv.close()
+closed.close()
+PY
+	stop_live
+	expect_accounts "connect again after a refused connect: exact counts" "$TMP/retry" \
+		"CLOSE SYN_SENT 6" "SYN_SENT CLOSE 3" "SYN_SENT ESTABLISHED 3" \
+		"LISTEN SYN_RECV 3" "SYN_RECV ESTABLISHED 3" "ESTABLISHED CLOSE 6" \
+		"CLOSE LISTEN 1" "LISTEN CLOSE 1"
+	expect_eq "connect again: the time in CLOSE is known (524288 us bucket)" "3 3" \
+		"$($JSONQ unknown CLOSE SYN_SENT <"$TMP/retry") $($JSONQ bucket CLOSE SYN_SENT 524288 <"$TMP/retry")"
+fi
+
 # A socket that existed before the tool attached: its first transition seen
 # by the tool has no start time, and counts as unknown, never as 0 us.
 mkfifo "$TMP/ready" "$TMP/go"

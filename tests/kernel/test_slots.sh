@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # The start-time slot array's fallback to socket storage. A build with 16
 # slots (make small-slots) collides on almost every socket: every duration
-# must still be known and every count exact, and status must show fallbacks.
+# must still be known and every count exact (a live socket's slot is never
+# taken), and status must show fallbacks and slots taken over from the dead.
 source "$(dirname "$0")/../lib.sh"
 
 SMALL="$TOP/.output/small/tcpstatehist"
@@ -32,5 +33,10 @@ expect_eq "collisions: every SYN_SENT->ESTABLISHED has a duration" "0" \
 check "status: sockets fell back to socket storage" python3 -c '
 import json, sys
 sys.exit(0 if json.load(open(sys.argv[1]))["start_fallbacks"] > 100 else 1)' "$TMP/status"
+# A reset socket reaches CLOSE while loadgen still holds it, and keeps its slot
+# until it is destroyed: the next rounds' sockets take those slots over.
+check "status: slots of destroyed sockets were taken over" python3 -c '
+import json, sys
+sys.exit(0 if json.load(open(sys.argv[1]))["start_reclaims"] > 10 else 1)' "$TMP/status"
 
 finish
