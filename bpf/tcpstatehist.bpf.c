@@ -51,6 +51,8 @@ struct {
 #define START_SLOT_BITS 18 /* 2^18 slots of 24 bytes: 6 MiB */
 #endif
 #define START_SLOTS (1u << START_SLOT_BITS)
+/* Set in a slot's cookie while a claim is being written (cookies count up from 1). */
+#define CLAIMING (1ull << 63)
 
 struct start_slot {
 	__u64 sk;     /* the owner's address: a new socket there may reclaim the slot */
@@ -210,8 +212,8 @@ static __always_inline void record(struct tsh_table *table, __u32 writer, struct
 	__u64 cookie = bpf_get_socket_cookie(sk);
 	struct start_slot *start;
 	struct tsh_slot *slot;
-	__u64 *since, address, held;
-	bool owner, claimed = false;
+	__u64 *since, address, held, holder;
+	bool owner, may_claim = false, reclaimed = false;
 
 	/* The table only holds slots below TSH_NSLOTS; the verifier wants proof. */
 	slot = &table->slots[index < TSH_NSLOTS ? index : TSH_SLOT_OTHER];
@@ -263,19 +265,28 @@ static __always_inline void record(struct tsh_table *table, __u32 writer, struct
 		return;
 	/*
 	 * Claim a free slot, one a dead socket at this very address left (two
-	 * live sockets never share an address), or one whose holder is gone.
+	 * live sockets never share an address), or one whose holder is gone. A
+	 * claim marks the cookie CLAIMING while it writes the address and the
+	 * time, so that nobody judges the holder by a half-written slot.
 	 */
 	held = start->cookie;
-	if (held == 0 || start->sk == address) {
-		claimed = __sync_val_compare_and_swap(&start->cookie, held, cookie) == held;
-	} else if (holder_gone(start->sk, held)) {
-		claimed = __sync_val_compare_and_swap(&start->cookie, held, cookie) == held;
-		if (claimed)
-			table->reclaimed++;
+	holder = start->sk;
+	if (!(held & CLAIMING)) {
+		if (held == 0 || holder == address) {
+			may_claim = true;
+		} else if (holder_gone(holder, held)) {
+			may_claim = true;
+			reclaimed = true;
+		}
 	}
-	if (claimed) {
+	if (may_claim &&
+	    __sync_val_compare_and_swap(&start->cookie, held, cookie | CLAIMING) == held) {
 		start->sk = address;
 		start->since = now;
+		/* Exchange, not a store: it orders the two stores before the cookie. */
+		__sync_lock_test_and_set(&start->cookie, cookie);
+		if (reclaimed)
+			table->reclaimed++;
 		return;
 	}
 	table->fallback++;
