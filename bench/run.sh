@@ -9,6 +9,7 @@
 #   B  tcpstatehist live view: -f json -N /run/netns/NS 1, output to a file
 #   C  classic tcpstates (libbpf-tools), output to /dev/null
 #   D  an empty tp_btf program on sock:inet_sock_set_state (.output/bench/empty_loader)
+#   E  B with --no-audit: the difference to B is the audit's cost (rate only: no BPF time)
 # Each round: loadgen -n N -t 2 -c KIND in a network namespace made here.
 #
 # Phase 1 (rate): ROUNDS x (A B C D) per KIND, kernel.bpf_stats_enabled off: connections/s,
@@ -22,7 +23,8 @@
 #   tcpstatehist and then with tcpstates: unknown / zero durations and map memory.
 #
 # Env: ROUNDS (3) STATS_ROUNDS (2) N (200000) KINDS ("sfin"; "sfin rst" for both) SCALE (1)
-# SCALE_N (100000) SCALE_HOLD_MS (10000) SCALE_PER (9000)
+# SCALE_N (100000) SCALE_HOLD_MS (10000) SCALE_PER (9000) CONFIGS ("A B E C D": phase 1's
+# configurations, in their order; phase 2 measures those of B C D among them)
 # Output: a summary on stdout and in bench/results/bench-DATE.txt; raw rows in
 # .output/bench-DATE/rows.jsonl.
 set -u
@@ -31,6 +33,7 @@ ROUNDS=${ROUNDS:-3}
 STATS_ROUNDS=${STATS_ROUNDS:-2}
 N=${N:-200000}
 KINDS=${KINDS:-sfin}
+CONFIGS=${CONFIGS:-A B E C D}
 SCALE=${SCALE:-1}
 SCALE_N=${SCALE_N:-100000}
 SCALE_HOLD_MS=${SCALE_HOLD_MS:-10000}
@@ -101,6 +104,7 @@ start_tracer() {
 	case $cfg in
 	A) return 0 ;;
 	B) $TOOL -f json -N /run/netns/"$NS" 1 >"$out" 2>"$err" & want=2 ;;
+	E) $TOOL --no-audit -f json -N /run/netns/"$NS" 1 >"$out" 2>"$err" & want=2 ;;
 	C) $TCPSTATES >"$out" 2>"$err" & want=1 ;;
 	D) $EMPTY >"$out" 2>"$err" & want=1 ;;
 	esac
@@ -159,7 +163,7 @@ row = {"phase": phase, "cfg": cfg, "round": int(r), "kind": kind,
        "retries": g["connect_retries"], "expected": g["expected"]["total"],
        "cpu_s": float(cpu1) - float(cpu0), "cpu_total_s": float(cput), "memlock": int(mem),
        "attach_ms": int(attach) if attach else None}
-if cfg == "B":
+if cfg in ("B", "E"):
     tot = missed = 0
     for l in open(out):
         o = json.loads(l)
@@ -198,7 +202,7 @@ if [ "${ONLY_SCALE:-0}" != 1 ]; then
 echo "phase 1: rate, interleaved, bpf stats off" >&2
 for r in $(seq "$ROUNDS"); do
 	for kind in $KINDS; do
-		for cfg in A B C D; do
+		for cfg in $CONFIGS; do
 			one_round rate $cfg "$r" "$kind"
 		done
 	done
@@ -208,17 +212,17 @@ echo "phase 2: ns per run, kernel.bpf_stats_enabled=1 (was $STATS_OLD)" >&2
 sysctl -qw kernel.bpf_stats_enabled=1
 for r in $(seq "$STATS_ROUNDS"); do
 	for kind in $KINDS; do
-		for cfg in B C D; do
-			one_round stats $cfg "$r" "$kind"
+		for cfg in $CONFIGS; do
+			case $cfg in B | C | D) one_round stats $cfg "$r" "$kind" ;; esac
 		done
 	done
 done
 sysctl -qw kernel.bpf_stats_enabled="$STATS_OLD"
 
 echo "phase 3: tcpstates' lines counted; attach time; interval read" >&2
-for kind in $KINDS; do
-	one_round count C 1 "$kind" count
-done
+case " $CONFIGS " in
+*" C "*) for kind in $KINDS; do one_round count C 1 "$kind" count; done ;;
+esac
 # start to attached, 10 times, no load
 for i in $(seq 10); do
 	start_tracer B "$RAW/attach.out" "$RAW/attach.err"
