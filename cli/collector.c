@@ -35,55 +35,78 @@ static void add_table(struct snapshot *out, const struct tsh_table *t)
 	}
 }
 
-int collect_snapshot(const struct tsh_kernel *kernel, struct snapshot *out, char *err,
-		     size_t errlen)
+/*
+ * One reading: the main program's misses, the tracepoint's hits, the
+ * counters, the hits again. The misses before the counters: every miss
+ * counted was recovered, if at all, before the counters are read, so the
+ * plain missed never reads high. Nothing but the counters between the two
+ * reads of the hits: the shorter the bracket, the likelier it is exact.
+ */
+static int read_counters(const struct tsh_kernel *kernel, struct snapshot *out, int ncpus,
+			 char *err, size_t errlen)
 {
 	struct bpf_prog_info info = {};
 	__u32 info_len = sizeof(info);
-	int ncpus = libbpf_num_possible_cpus();
 	size_t stride = (sizeof(struct tsh_table) + 7) & ~(size_t)7;
-	char *values;
+	char *values = calloc(ncpus, (size_t)TSH_NWRITERS * stride);
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!values) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (bpf_obj_get_info_by_fd(kernel->main_prog_fd, &info, &info_len)) {
+		ret = -errno;
+		snprintf(err, errlen, "cannot read the program's statistics: %s", strerror(errno));
+		goto out;
+	}
+	out->kernel.main_misses = info.recursion_misses;
+	if (kernel->audit) {
+		ret = audit_read(kernel->audit, &out->kernel.hits_before, err, errlen);
+		if (ret)
+			goto out;
+		out->kernel.audited = true;
+	}
+	for (__u32 writer = 0; writer < TSH_NWRITERS; writer++) {
+		if (bpf_map_lookup_elem(kernel->counters_fd, &writer, values + writer * ncpus * stride)) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot read the counters: %s", strerror(errno));
+			goto out;
+		}
+	}
+	if (kernel->audit)
+		ret = audit_read(kernel->audit, &out->kernel.hits, err, errlen);
+	for (int i = 0; !ret && i < TSH_NWRITERS * ncpus; i++)
+		add_table(out, (const struct tsh_table *)(values + i * stride));
+out:
+	free(values);
+	return ret;
+}
+
+int collect_snapshot(const struct tsh_kernel *kernel, struct snapshot *out, char *err,
+		     size_t errlen)
+{
+	int ncpus = libbpf_num_possible_cpus();
 	int ret;
 
 	if (ncpus <= 0) {
 		snprintf(err, errlen, "cannot count the possible CPUs: %s", strerror(-ncpus));
 		return ncpus ? ncpus : -EINVAL;
 	}
-	memset(out, 0, sizeof(*out));
 	/*
-	 * The tracepoint's hits, then the main program's misses, then the
-	 * counters: every event counted by an earlier read was recorded, if at
-	 * all, before a later read, so missed never reads high (see
-	 * snapshot_advance for why low is fine).
+	 * snapshot.c takes a base snapshot's hits at its earlier read and a later
+	 * one's at its later read, so that missed never reads low. Events that
+	 * land between the two reads make it read high by as many; a few quick
+	 * tries usually find a quiet moment, where the two reads agree.
 	 */
-	if (kernel->audit) {
-		ret = audit_read(kernel->audit, &out->kernel.hits, err, errlen);
-		if (ret)
-			return ret;
-		out->kernel.audited = true;
+	for (int attempt = 0;; attempt++) {
+		ret = read_counters(kernel, out, ncpus, err, errlen);
+		if (ret || out->kernel.hits == out->kernel.hits_before || attempt == 3)
+			break;
 	}
-	ret = bpf_obj_get_info_by_fd(kernel->main_prog_fd, &info, &info_len);
-	if (ret) {
-		snprintf(err, errlen, "cannot read the program's statistics: %s", strerror(errno));
-		return -errno;
-	}
-	values = calloc(ncpus, stride);
-	if (!values) {
-		snprintf(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	for (__u32 writer = 0; writer < TSH_NWRITERS; writer++) {
-		if (bpf_map_lookup_elem(kernel->counters_fd, &writer, values)) {
-			ret = -errno;
-			snprintf(err, errlen, "cannot read the counters: %s", strerror(errno));
-			free(values);
-			return ret;
-		}
-		for (int cpu = 0; cpu < ncpus; cpu++)
-			add_table(out, (const struct tsh_table *)(values + cpu * stride));
-	}
-	free(values);
-	out->kernel.main_misses = info.recursion_misses;
+	if (ret)
+		return ret;
 	out->missed = snapshot_missed(out->kernel.main_misses, out->kernel.recovered);
 	out->taken_ns = clock_ns(CLOCK_MONOTONIC);
 	out->taken_realtime = clock_ns(CLOCK_REALTIME) / 1000000000ull;

@@ -65,13 +65,23 @@ static __u64 handled_since(const struct kernel_counts *cur, const struct kernel_
 	return sub(cur->seen, base->seen) + sub(cur->recovered, base->recovered);
 }
 
+/*
+ * Hits since base, as many as there can have been: from base's earlier perf
+ * read to cur's later one. Events that land during the reads are counted as
+ * hits here but may be in the maps or not, so missed can read high by them,
+ * never low.
+ */
+static __u64 hits_since(const struct kernel_counts *cur, const struct kernel_counts *base)
+{
+	return sub(cur->hits, base->hits_before);
+}
+
 bool snapshot_audit_blind(const struct kernel_counts *cur, const struct kernel_counts *base)
 {
 	__u64 handled = handled_since(cur, base);
 
 	/* Slack for the events that land between reading perf and the maps. */
-	return cur->audited && base->audited &&
-	       sub(cur->hits, base->hits) + handled / 100 + 1000 < handled;
+	return cur->audited && base->audited && hits_since(cur, base) + handled / 100 + 1000 < handled;
 }
 
 __u64 snapshot_audited_missed(const struct kernel_counts *cur, const struct kernel_counts *base)
@@ -84,7 +94,7 @@ __u64 snapshot_audited_missed(const struct kernel_counts *cur, const struct kern
 	/* Every hit since base was seen by the main program, recovered, or lost. */
 	handled = handled_since(cur, base);
 	audited = snapshot_missed(base->main_misses, base->recovered) +
-		  sub(sub(cur->hits, base->hits), handled);
+		  sub(hits_since(cur, base), handled);
 	return audited > plain ? audited : plain;
 }
 

@@ -16,7 +16,8 @@ struct kernel_counts {
 	__u64 main_misses; /* recursion_misses of the main program */
 	__u64 recovered;   /* events the recover program took over */
 	__u64 seen;	   /* events the main program was called for */
-	__u64 hits;	   /* tracepoint hits, when audited (cli/audit.h) */
+	__u64 hits_before; /* tracepoint hits before the maps were read, when audited */
+	__u64 hits;	   /* tracepoint hits after the maps were read (cli/audit.h) */
 	__u64 fallback;	   /* sockets whose start time went to socket storage */
 	__u64 reclaimed;   /* start slots taken over from sockets that had gone */
 	bool audited;

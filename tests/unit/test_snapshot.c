@@ -280,7 +280,8 @@ static void test_total(void)
 static void test_audited_missed(void)
 {
 	struct kernel_counts base = {
-		.main_misses = 10, .recovered = 7, .seen = 1000, .hits = 500, .audited = true
+		.main_misses = 10, .recovered = 7, .seen = 1000, .hits_before = 500, .hits = 500,
+		.audited = true
 	};
 	struct kernel_counts cur = base, plain = base;
 
@@ -309,8 +310,38 @@ static void test_audited_missed(void)
 	CHECK(!snapshot_audit_blind(&cur, &base));
 }
 
+/*
+ * The perf counts are read on both sides of the maps. Events that land
+ * between the two reads must never make missed read low: base is taken at
+ * its earlier read, cur at its later one.
+ */
+static void test_audited_missed_bracket(void)
+{
+	struct kernel_counts base = {
+		.seen = 1000, .hits_before = 1000, .hits = 1004, .audited = true
+	};
+	struct kernel_counts cur = base;
+
+	/*
+	 * Truth: 4 events landed during base's reads (in seen), 200 more were
+	 * handled, 1 was given to no program, and 6 landed during cur's reads
+	 * (in seen, and only in cur's later perf read).
+	 */
+	cur.seen = base.seen + 4 + 200 + 6;
+	cur.hits_before = base.hits + 200 + 1;
+	cur.hits = cur.hits_before + 6;
+	CHECK(snapshot_audited_missed(&cur, &base) >= 1);
+	/* A quiet read on both sides: exact. */
+	base.hits = base.hits_before;
+	base.seen = 1000;
+	cur.seen = base.seen + 200;
+	cur.hits_before = cur.hits = base.hits + 200 + 1;
+	CHECK_EQ_U64(1, snapshot_audited_missed(&cur, &base));
+}
+
 UNIT_TESTS(snapshot_tests) = {
 	{ "snapshot: missed with the tracepoint's hit count", test_audited_missed },
+	{ "snapshot: missed never low from events during the reads", test_audited_missed_bracket },
 	{ "snapshot: state names are bounds-checked", test_state_name_bounds },
 	{ "snapshot: pair table", test_pair_table },
 	{ "snapshot: slot states", test_slot_states },
