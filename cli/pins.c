@@ -19,6 +19,7 @@
 #include <bpf/libbpf.h>
 #include "args.h"
 #include "pins.h"
+#include "statefile.h"
 #include "tcpstatehist.skel.h"
 
 #define BPFFS_ROOT "/sys/fs/bpf"
@@ -106,12 +107,11 @@ int pins_lock_dir(const char *dir, char *err, size_t errlen)
 		snprintf(err, errlen, "--pin-path %s: %s", dir, strerror(errno));
 		return -errno;
 	}
-	while (flock(fd, LOCK_EX)) {
-		if (errno == EINTR)
-			continue;
-		snprintf(err, errlen, "--pin-path %s: cannot lock: %s", dir, strerror(errno));
+	ret = lock_exclusive(fd);
+	if (ret) {
+		snprintf(err, errlen, "--pin-path %s: cannot lock: %s", dir, strerror(-ret));
 		close(fd);
-		return -errno;
+		return ret;
 	}
 	return fd;
 }

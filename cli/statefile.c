@@ -170,7 +170,7 @@ int statefile_decode(const void *buf, size_t len, struct statefile_owner *owner,
 int statefile_lock(const char *path, char *err, size_t errlen)
 {
 	char lock[4096];
-	int fd;
+	int fd, ret;
 
 	if (snprintf(lock, sizeof(lock), "%s.lock", path) >= (int)sizeof(lock)) {
 		snprintf(err, errlen, "path too long");
@@ -181,15 +181,21 @@ int statefile_lock(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open the lock file %s: %s", lock, strerror(errno));
 		return -errno;
 	}
-	/* Waits for an overlapping run: the runs take turns, none is lost. */
-	while (flock(fd, LOCK_EX)) {
-		if (errno == EINTR)
-			continue;
-		snprintf(err, errlen, "cannot lock %s: %s", lock, strerror(errno));
+	ret = lock_exclusive(fd);
+	if (ret) {
+		snprintf(err, errlen, "cannot lock %s: %s", lock, strerror(-ret));
 		close(fd);
-		return -errno;
+		return ret;
 	}
 	return fd;
+}
+
+int lock_exclusive(int fd)
+{
+	while (flock(fd, LOCK_EX))
+		if (errno != EINTR)
+			return -errno;
+	return 0;
 }
 
 int statefile_read(const char *path, struct statefile_owner *owner, struct snapshot *snap,

@@ -39,6 +39,13 @@ int statefile_decode(const void *buf, size_t len, struct statefile_owner *owner,
 		     struct snapshot *out, char *err, size_t errlen);
 
 /*
+ * Waits for an exclusive flock on fd, through signals: 0, or -errno. The pin
+ * directory's lock and the state file's lock both wait: overlapping runs take
+ * turns, none is lost.
+ */
+int lock_exclusive(int fd);
+
+/*
  * Takes an exclusive lock on PATH.lock (created 0600), held until the
  * returned descriptor is closed; waits for another holder. fd, or a negative
  * errno with err filled in.
