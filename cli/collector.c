@@ -84,8 +84,8 @@ out:
 	return ret;
 }
 
-int collect_snapshot(const struct tsh_kernel *kernel, struct snapshot *out, char *err,
-		     size_t errlen)
+int collect_snapshot(const struct tsh_kernel *kernel, struct snapshot *out, unsigned int tries,
+		     char *err, size_t errlen)
 {
 	int ncpus = libbpf_num_possible_cpus();
 	int ret;
@@ -94,15 +94,10 @@ int collect_snapshot(const struct tsh_kernel *kernel, struct snapshot *out, char
 		snprintf(err, errlen, "cannot count the possible CPUs: %s", strerror(-ncpus));
 		return ncpus ? ncpus : -EINVAL;
 	}
-	/*
-	 * snapshot.c takes a base snapshot's hits at its earlier read and a later
-	 * one's at its later read, so that missed never reads low. Events that
-	 * land between the two reads make it read high by as many; a few quick
-	 * tries usually find a quiet moment, where the two reads agree.
-	 */
-	for (int attempt = 0;; attempt++) {
+	/* A reading where the two perf reads agree is exact (snapshot.h). */
+	for (unsigned int attempt = 1;; attempt++) {
 		ret = read_counters(kernel, out, ncpus, err, errlen);
-		if (ret || out->kernel.hits == out->kernel.hits_before || attempt == 3)
+		if (ret || out->kernel.hits == out->kernel.hits_before || attempt >= tries)
 			break;
 	}
 	if (ret)

@@ -14,8 +14,16 @@ struct tsh_kernel {
 	const struct audit *audit; /* NULL: no tracepoint hit count */
 };
 
-/* 0, or a negative errno with err filled in. */
-int collect_snapshot(const struct tsh_kernel *kernel, struct snapshot *out, char *err,
-		     size_t errlen);
+/*
+ * 0, or a negative errno with err filled in. With an audit, the tracepoint's
+ * hits are read on both sides of the counters, and the reading is repeated
+ * until the two agree (nothing landed in between: exact), up to tries times.
+ */
+int collect_snapshot(const struct tsh_kernel *kernel, struct snapshot *out, unsigned int tries,
+		     char *err, size_t errlen);
+
+/* tries for a reading while the view runs, and for the first and the last one. */
+#define COLLECT_TRIES 4
+#define COLLECT_TRIES_SETTLE 200
 
 #endif /* TSH_COLLECTOR_H */

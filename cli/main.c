@@ -142,7 +142,7 @@ static int run_live(const struct config *cfg)
 	if (!ret && !cfg->no_audit && !(ret = audit_open(&audit, err, sizeof(err))))
 		kernel.audit = &audit;
 	if (!ret)
-		ret = collect_snapshot(&kernel, &prev, err, sizeof(err));
+		ret = collect_snapshot(&kernel, &prev, COLLECT_TRIES_SETTLE, err, sizeof(err));
 	if (ret) {
 		p_err("%s", err);
 		audit_close(&audit);
@@ -154,17 +154,19 @@ static int run_live(const struct config *cfg)
 
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	for (unsigned long n = 0; !cfg->count || n < cfg->count; n++) {
-		bool stop;
+		bool stop, last;
 
 		if (cfg->has_interval)
 			advance(&deadline, cfg->interval_s);
 		stop = wait_until(&signals, cfg->has_interval ? &deadline : NULL);
-		ret = collect_snapshot(&kernel, &cur, err, sizeof(err));
+		last = stop || !cfg->has_interval || n + 1 == cfg->count;
+		ret = collect_snapshot(&kernel, &cur, last ? COLLECT_TRIES_SETTLE : COLLECT_TRIES, err,
+				       sizeof(err));
 		if (ret) {
 			p_err("%s", err);
 			break;
 		}
-		cur.missed = snapshot_audited_missed(&cur.kernel, &base.kernel);
+		cur.missed = snapshot_audited_missed(&cur.kernel, &base.kernel, last);
 		if (!audit_warned && snapshot_audit_blind(&cur.kernel, &base.kernel)) {
 			p_err("warning: another program hides sock:inet_sock_set_state from perf "
 			      "(tcpstates?): missed omits events the kernel gave to no program");

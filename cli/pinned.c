@@ -243,7 +243,7 @@ static int snapshot_pinned(const struct config *cfg, const struct pinned *p)
 	}
 	if (cfg->state_file && (ret = load_state(cfg, &owner, &prev, &found)))
 		return ret;
-	ret = collect_snapshot(&p->kernel, &cur, err, sizeof(err));
+	ret = collect_snapshot(&p->kernel, &cur, 1, err, sizeof(err));
 	if (ret) {
 		p_err("%s", err);
 		return ret;
@@ -558,7 +558,7 @@ int run_status(const struct config *cfg)
 		return EXIT_FAILURE;
 	}
 	st.p = &p;
-	ret = collect_snapshot(&p.kernel, &st.snap, err, sizeof(err));
+	ret = collect_snapshot(&p.kernel, &st.snap, 1, err, sizeof(err));
 	if (ret) {
 		p_err("%s", err);
 		pins_close(&p);

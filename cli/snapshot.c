@@ -66,14 +66,13 @@ static __u64 handled_since(const struct kernel_counts *cur, const struct kernel_
 }
 
 /*
- * Hits since base, as many as there can have been: from base's earlier perf
- * read to cur's later one. Events that land during the reads are counted as
- * hits here but may be in the maps or not, so missed can read high by them,
- * never low.
+ * Hits since base. At most: from base's earlier perf read to cur's later one;
+ * at least: from base's later read to cur's earlier one.
  */
-static __u64 hits_since(const struct kernel_counts *cur, const struct kernel_counts *base)
+static __u64 hits_since(const struct kernel_counts *cur, const struct kernel_counts *base,
+			bool most)
 {
-	return sub(cur->hits, base->hits_before);
+	return most ? sub(cur->hits, base->hits_before) : sub(cur->hits_before, base->hits);
 }
 
 bool snapshot_audit_blind(const struct kernel_counts *cur, const struct kernel_counts *base)
@@ -81,10 +80,12 @@ bool snapshot_audit_blind(const struct kernel_counts *cur, const struct kernel_c
 	__u64 handled = handled_since(cur, base);
 
 	/* Slack for the events that land between reading perf and the maps. */
-	return cur->audited && base->audited && hits_since(cur, base) + handled / 100 + 1000 < handled;
+	return cur->audited && base->audited &&
+	       hits_since(cur, base, true) + handled / 100 + 1000 < handled;
 }
 
-__u64 snapshot_audited_missed(const struct kernel_counts *cur, const struct kernel_counts *base)
+__u64 snapshot_audited_missed(const struct kernel_counts *cur, const struct kernel_counts *base,
+			      bool last)
 {
 	__u64 plain = snapshot_missed(cur->main_misses, cur->recovered);
 	__u64 handled, audited;
@@ -94,7 +95,7 @@ __u64 snapshot_audited_missed(const struct kernel_counts *cur, const struct kern
 	/* Every hit since base was seen by the main program, recovered, or lost. */
 	handled = handled_since(cur, base);
 	audited = snapshot_missed(base->main_misses, base->recovered) +
-		  sub(hits_since(cur, base), handled);
+		  sub(hits_since(cur, base, last), handled);
 	return audited > plain ? audited : plain;
 }
 

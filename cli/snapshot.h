@@ -59,8 +59,15 @@ __u64 snapshot_missed(__u64 main_misses, __u64 recovered);
  * counted since base (the first audited snapshot: the audit's counters and
  * the programs' did not start at the same instant). Never below the plain
  * value; the plain value when either snapshot is not audited.
+ *
+ * The hits are read before and after the maps (collector.c); events that land
+ * in between may or may not be in the maps. Without last, the lower bound:
+ * never high, so the high mark of snapshot_advance() keeps no phantom, and a
+ * later snapshot catches up. With last (the view's final snapshot), the upper
+ * bound: never low, so no loss stays hidden; exact when the reads agree.
  */
-__u64 snapshot_audited_missed(const struct kernel_counts *cur, const struct kernel_counts *base);
+__u64 snapshot_audited_missed(const struct kernel_counts *cur, const struct kernel_counts *base,
+			      bool last);
 
 /*
  * True when the audit cannot be trusted: the tracepoint's perf count grew by

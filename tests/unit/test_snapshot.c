@@ -286,34 +286,34 @@ static void test_audited_missed(void)
 	struct kernel_counts cur = base, plain = base;
 
 	/* Nothing happened since base: the plain value (10 - 7) stands. */
-	CHECK_EQ_U64(3, snapshot_audited_missed(&cur, &base));
+	CHECK_EQ_U64(3, snapshot_audited_missed(&cur, &base, false));
 	/* 100 hits, 95 seen, 3 misses of which 2 recovered: 3 lost, 1 of them counted. */
-	cur.hits += 100;
+	cur.hits_before = cur.hits += 100; /* a quiet read: the same before and after */
 	cur.seen += 95;
 	cur.main_misses += 3;
 	cur.recovered += 2;
-	CHECK_EQ_U64(3 + 3, snapshot_audited_missed(&cur, &base));
+	CHECK_EQ_U64(3 + 3, snapshot_audited_missed(&cur, &base, false));
 	CHECK(!snapshot_audit_blind(&cur, &base));
 	/* Never below the plain value: hits read early can lag behind. */
-	cur.hits = base.hits + 90;
-	CHECK_EQ_U64(4, snapshot_audited_missed(&cur, &base));
+	cur.hits_before = cur.hits = base.hits + 90;
+	CHECK_EQ_U64(4, snapshot_audited_missed(&cur, &base, false));
 	/* Without the audit on either side: the plain value. */
 	plain.audited = false;
-	CHECK_EQ_U64(4, snapshot_audited_missed(&cur, &plain));
+	CHECK_EQ_U64(4, snapshot_audited_missed(&cur, &plain, false));
 	/* Perf saw clearly less than the programs handled: blind, plain value. */
-	cur.hits = base.hits + 100000;
+	cur.hits_before = cur.hits = base.hits + 100000;
 	cur.seen = base.seen + 110000;
 	CHECK(snapshot_audit_blind(&cur, &base));
-	CHECK_EQ_U64(4, snapshot_audited_missed(&cur, &base));
+	CHECK_EQ_U64(4, snapshot_audited_missed(&cur, &base, false));
 	/* A lag within the slack is not blindness. */
-	cur.hits = base.hits + 108000;
+	cur.hits_before = cur.hits = base.hits + 108000;
 	CHECK(!snapshot_audit_blind(&cur, &base));
 }
 
 /*
- * The perf counts are read on both sides of the maps. Events that land
- * between the two reads must never make missed read low: base is taken at
- * its earlier read, cur at its later one.
+ * The perf counts are read on both sides of the maps. While the view runs,
+ * missed is the lower bound (never high: the high mark would keep a phantom);
+ * the last snapshot takes the upper bound (never low: nothing silently lost).
  */
 static void test_audited_missed_bracket(void)
 {
@@ -330,18 +330,21 @@ static void test_audited_missed_bracket(void)
 	cur.seen = base.seen + 4 + 200 + 6;
 	cur.hits_before = base.hits + 200 + 1;
 	cur.hits = cur.hits_before + 6;
-	CHECK(snapshot_audited_missed(&cur, &base) >= 1);
-	/* A quiet read on both sides: exact. */
+	CHECK(snapshot_audited_missed(&cur, &base, false) <= 1);
+	CHECK(snapshot_audited_missed(&cur, &base, true) >= 1);
+	/* Quiet reads on both sides: both bounds are exact. */
 	base.hits = base.hits_before;
 	base.seen = 1000;
 	cur.seen = base.seen + 200;
 	cur.hits_before = cur.hits = base.hits + 200 + 1;
-	CHECK_EQ_U64(1, snapshot_audited_missed(&cur, &base));
+	CHECK_EQ_U64(1, snapshot_audited_missed(&cur, &base, false));
+	CHECK_EQ_U64(1, snapshot_audited_missed(&cur, &base, true));
 }
 
 UNIT_TESTS(snapshot_tests) = {
 	{ "snapshot: missed with the tracepoint's hit count", test_audited_missed },
-	{ "snapshot: missed never low from events during the reads", test_audited_missed_bracket },
+	{ "snapshot: missed between the two perf reads: low while running, never low at the end",
+	  test_audited_missed_bracket },
 	{ "snapshot: state names are bounds-checked", test_state_name_bounds },
 	{ "snapshot: pair table", test_pair_table },
 	{ "snapshot: slot states", test_slot_states },
