@@ -236,6 +236,18 @@ orphan_links() {
 	EOF
 }
 
+# settled_orphan_links BEFORE: orphan_links once none are left, or after 5 s
+# (the kernel drops a link when the last fd goes, a moment after exit).
+settled_orphan_links() {
+	local left i
+	for ((i = 0; i < 50; i++)); do
+		left=$(orphan_links "$1")
+		[ "$left" = 0 ] && break
+		sleep 0.1
+	done
+	echo "$left"
+}
+
 link_ids() {
 	bpftool link show -j | python3 -c 'import json, sys
 print(json.dumps([l["id"] for l in json.load(sys.stdin) if l.get("tp_name") == "inet_sock_set_state"]))'
@@ -332,12 +344,8 @@ BEFORE=$(link_ids)
 bad=$(storm 2>/dev/null)
 expect_eq "SIGINT/SIGTERM at random moments (status: count $(sort -n "$TMP/storm.status" |
 	uniq -c | awk '{printf " %s:%s", $2, $1}')): every run ended cleanly" "" "$bad"
-for ((i = 0; i < 50; i++)); do
-	left=$(orphan_links "$BEFORE")
-	[ "$left" = 0 ] && break
-	sleep 0.1
-done
-expect_eq "SIGINT/SIGTERM at random moments: no inet_sock_set_state link left" 0 "$left"
+expect_eq "SIGINT/SIGTERM at random moments: no inet_sock_set_state link left" 0 \
+	"$(settled_orphan_links "$BEFORE")"
 
 # The same with output into a pipe that is being read: signal during a write.
 BEFORE=$(link_ids)
@@ -356,11 +364,6 @@ for delay in 0.05 0.1 0.15 0.2 0.25; do
 	errors "$TMP/sig.err" && bad+=" [$(head -c 200 "$TMP/sig.err")]"
 done
 expect_eq "SIGTERM while writing into a pipe: ends cleanly, no message" "" "$bad"
-for ((i = 0; i < 50; i++)); do
-	left=$(orphan_links "$BEFORE")
-	[ "$left" = 0 ] && break
-	sleep 0.1
-done
-expect_eq "SIGTERM while writing into a pipe: no link left" 0 "$left"
+expect_eq "SIGTERM while writing into a pipe: no link left" 0 "$(settled_orphan_links "$BEFORE")"
 
 finish
