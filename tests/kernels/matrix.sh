@@ -241,7 +241,7 @@ guest_run() {
 	local name=$1 limit=$2 share="$WORK/share" start elapsed
 	shift 2
 
-	GUEST_STATUS= GUEST_RELEASE= GUEST_SECONDS=0 GUEST_WHY=
+	GUEST_STATUS='' GUEST_RELEASE='' GUEST_SECONDS=0 GUEST_WHY=''
 	mkdir -p "$LOGS" || return 1
 	rm -f "$LOGS/$name.log" "$LOGS/$name.console"
 	if ! prepare_kernel "$name" || ! build_initramfs "$WORK/initramfs.cpio"; then
@@ -378,7 +378,8 @@ main() {
 	WORK=$(mktemp -d /tmp/tsh-matrix.XXXXXX) || die "no temporary directory"
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
-	apt_update bookworm && BUSYBOX="$(fetch_package bookworm busybox-static)/bin/busybox" ||
+	apt_update bookworm || die "cannot fetch busybox-static"
+	BUSYBOX="$(fetch_package bookworm busybox-static)/bin/busybox" ||
 		die "cannot fetch busybox-static"
 	prune_trees
 
