@@ -266,7 +266,7 @@ guest_run() {
 		-nographic -no-reboot -nic none \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 		-virtfs "local,path=$share,mount_tag=tshguest,security_model=none" \
-		</dev/null >"$LOGS/$name.console" 2>&1 &
+		</dev/null >"$LOGS/$name.console" 2>&1 {MATRIX_LOCK}>&- &
 	QEMU_PID=$!
 	while kill -0 "$QEMU_PID" 2>/dev/null; do
 		elapsed=$((SECONDS - start))
@@ -337,7 +337,7 @@ run_suite() {
 }
 
 main() {
-	local kernels=() command=() name lock
+	local kernels=() command=() name
 
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -370,10 +370,10 @@ main() {
 
 	# One matrix at a time on this machine: it owns the cache and both CPUs.
 	mkdir -p "$CACHE" || die "cannot create $CACHE"
-	exec {lock}>"$CACHE/lock"
-	if ! flock -n "$lock"; then
+	exec {MATRIX_LOCK}>"$CACHE/lock"
+	if ! flock -n "$MATRIX_LOCK"; then
 		echo "matrix: waiting for the other matrix run to end" >&2
-		flock -w 3600 "$lock" || die "the other matrix run holds $CACHE/lock"
+		flock -w 3600 "$MATRIX_LOCK" || die "the other matrix run holds $CACHE/lock"
 	fi
 	WORK=$(mktemp -d /tmp/tsh-matrix.XXXXXX) || die "no temporary directory"
 	trap cleanup EXIT
