@@ -19,7 +19,7 @@
 #include <bpf/libbpf.h>
 #include "args.h"
 #include "pins.h"
-#include "statefile.h"
+#include "util.h"
 #include "tcpstatehist.skel.h"
 
 #define BPFFS_ROOT "/sys/fs/bpf"
