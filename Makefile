@@ -18,7 +18,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 LDLIBS := -lbpf -lelf -lz -lm
 
 # Pure stages: no kernel, no libbpf; the unit tests link only these.
-PURE_SRCS := cli/util.c cli/args.c cli/hist.c cli/snapshot.c cli/render_text.c cli/render_json.c \
+PURE_SRCS := cli/util.c cli/json_writer.c cli/args.c cli/hist.c cli/snapshot.c cli/render_text.c cli/render_json.c \
 	cli/render_prom.c cli/statefile.c
 KERNEL_SRCS := cli/audit.c cli/collector.c cli/loader.c cli/output.c cli/pinned.c cli/pins.c cli/main.c
 PURE_OBJS := $(PURE_SRCS:cli/%.c=$(OUTPUT)/%.o)

@@ -11,6 +11,7 @@ extern const struct unit_test snapshot_tests[];
 extern const struct unit_test render_tests[];
 extern const struct unit_test statefile_tests[];
 extern const struct unit_test fuzz_regression_tests[];
+extern const struct unit_test json_writer_tests[];
 
 /* One group a line: each is added by a different change, so they must not conflict. */
 /* clang-format off */
@@ -21,6 +22,7 @@ static const struct unit_test *const groups[] = {
 	render_tests,
 	statefile_tests,
 	fuzz_regression_tests,
+	json_writer_tests,
 };
 /* clang-format on */
 
