@@ -18,9 +18,10 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 LDLIBS := -lbpf -lelf -lz -lm
 
 # Pure stages: no kernel, no libbpf; the unit tests link only these.
-PURE_SRCS := cli/util.c cli/json_writer.c cli/args.c cli/hist.c cli/snapshot.c cli/render_text.c cli/render_json.c \
-	cli/render_prom.c cli/statefile.c
-KERNEL_SRCS := cli/audit.c cli/collector.c cli/loader.c cli/output.c cli/pinned.c cli/pins.c cli/main.c
+PURE_SRCS := cli/util.c cli/json_writer.c cli/args.c cli/hist.c cli/snapshot.c cli/statefile.c \
+	cli/render_text.c cli/render_json.c cli/render_prom.c cli/render_status.c cli/common.c
+KERNEL_SRCS := cli/audit.c cli/collector.c cli/loader.c cli/pins.c \
+	cli/cmd_live.c cli/cmd_attach.c cli/cmd_snapshot.c cli/cmd_status.c cli/main.c
 PURE_OBJS := $(PURE_SRCS:cli/%.c=$(OUTPUT)/%.o)
 KERNEL_OBJS := $(KERNEL_SRCS:cli/%.c=$(OUTPUT)/%.o)
 HEADERS := $(wildcard include/*.h cli/*.h)
@@ -70,11 +71,20 @@ tcpstatehist: $(PURE_OBJS) $(KERNEL_OBJS)
 
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:tests/unit/%.c=$(OUTPUT)/unit/%.o)
+UNIT_TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+
+# The list of test groups: one UNIT_GROUP(name) per UNIT_TESTS(name) table.
+$(OUTPUT)/unit/tests.h: $(UNIT_TEST_SRCS)
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)sed -n 's/^UNIT_TESTS(\([a-z0-9_]*\)).*/UNIT_GROUP(\1)/p' $^ > $@
+
+$(OUTPUT)/unit/unit_main.o: $(OUTPUT)/unit/tests.h
 
 $(OUTPUT)/unit/%.o: tests/unit/%.c $(HEADERS) tests/unit/unit.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -I tests/unit -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -I tests/unit -I $(OUTPUT)/unit -c $< -o $@
 
 $(OUTPUT)/unit_tests: $(UNIT_OBJS) $(PURE_OBJS)
 	$(call msg,LD,$@)

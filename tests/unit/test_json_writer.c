@@ -30,7 +30,8 @@ static char *written(void (*fill)(struct json_writer *w))
 
 static void control_bytes(struct json_writer *w)
 {
-	json_string(w, "a\nb\tc\x01\x1f\x7f" "d");
+	json_string(w, "a\nb\tc\x01\x1f\x7f"
+		       "d");
 }
 
 static void test_control_bytes(void)
