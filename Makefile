@@ -5,7 +5,6 @@
 OUTPUT := .output
 CLANG ?= $(shell command -v clang-19 || command -v clang-16 || echo clang)
 BPFTOOL ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
-CC ?= gcc
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 VERSION := 0.1.0
 
@@ -65,7 +64,8 @@ $(OUTPUT)/%.o: cli/%.c $(HEADERS) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-tcpstatehist: $(PURE_OBJS) $(KERNEL_OBJS)
+# The tool at the top for the default build, in $(OUTPUT) for the variants.
+tcpstatehist $(OUTPUT)/tcpstatehist: $(PURE_OBJS) $(KERNEL_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -o $@
 
@@ -135,7 +135,7 @@ clean:
 format:
 	clang-format -i bpf/*.c cli/*.c cli/*.h include/*.h
 
-# --- Fuzzing (issue 5): libFuzzer with ASan and UBSan, on the pure stages only.
+# --- Fuzzing: libFuzzer with ASan and UBSan, on the pure stages only.
 # Each target runs FUZZ_SECONDS on a scratch copy of its committed seed corpus
 # (tests/fuzz/corpus/TARGET/), so the committed seeds, regressions included,
 # are replayed every time. A crash fails the target and leaves its input in
@@ -171,7 +171,7 @@ fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 		grep -E '^#[0-9]+.*DONE' $(FUZZ_DIR)/$$t.log | tail -1; \
 	done
 
-# --- Sanitizers (issue 5): the tool and the unit tests built with ASan and
+# --- Sanitizers: the tool and the unit tests built with ASan and
 # UBSan into $(SAN_OUTPUT) (the normal build is untouched), then
 # tests/sanitize.sh runs the unit tests, short live views, the daemonless
 # commands and error cases; any sanitizer report fails it.
@@ -183,16 +183,12 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # Only meaningful with OUTPUT=$(SAN_OUTPUT): the sanitize target sets it.
 san-binaries: $(OUTPUT)/unit_tests $(OUTPUT)/tcpstatehist
 
-$(OUTPUT)/tcpstatehist: $(PURE_OBJS) $(KERNEL_OBJS)
-	$(call msg,LD,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -o $@
-
 sanitize:
 	$(Q)$(MAKE) --no-print-directory OUTPUT=$(SAN_OUTPUT) CFLAGS="-O1 -g" \
 		EXTRA_CFLAGS="$(SAN_FLAGS)" san-binaries
 	$(Q)tests/sanitize.sh $(SAN_OUTPUT)
 
-# --- Benchmark (issue 4), as root: bench/run.sh; docs/performance.md explains the figures.
+# --- Benchmark, as root: bench/run.sh; docs/performance.md explains the figures.
 # The empty program (the floor) is built here, into .output/bench/.
 BENCH_DIR := $(OUTPUT)/bench
 
