@@ -42,9 +42,15 @@ all: tcpstatehist
 $(OUTPUT):
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+# The kernel's types for CO-RE: the header kept in the tree for this
+# architecture (see include/vmlinux/README.md), else one dumped from VMLINUX_BTF.
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+VMLINUX_TREE := include/vmlinux/$(ARCH)/vmlinux.h
+
+$(OUTPUT)/vmlinux.h: $(wildcard $(VMLINUX_TREE)) | $(OUTPUT)
 	$(call msg,GEN,$@)
-	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+	$(Q)if [ -f $(VMLINUX_TREE) ]; then cp $(VMLINUX_TREE) $@; \
+	else $(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@; fi
 
 $(OUTPUT)/%.tmp.bpf.o: bpf/%.bpf.c include/tcpstatehist.h $(OUTPUT)/vmlinux.h
 	$(call msg,BPF,$@)
@@ -200,3 +206,13 @@ $(BENCH_DIR)/empty_loader: bench/empty_loader.c $(BENCH_DIR)/empty.skel.h
 
 bench: tcpstatehist $(OUTPUT)/loadgen $(BENCH_DIR)/empty_loader
 	$(Q)bench/run.sh
+
+# --- Fleet (issue 15): install, a static binary, the kernel's types in the tree.
+# `make vmlinux-h` refreshes include/vmlinux/$(ARCH)/vmlinux.h from VMLINUX_BTF.
+.PHONY: vmlinux-h
+
+vmlinux-h:
+	$(call msg,GEN,$(VMLINUX_TREE))
+	$(Q)mkdir -p $(dir $(VMLINUX_TREE))
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $(VMLINUX_TREE).tmp
+	$(Q)mv $(VMLINUX_TREE).tmp $(VMLINUX_TREE)
