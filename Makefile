@@ -216,3 +216,16 @@ vmlinux-h:
 	$(Q)mkdir -p $(dir $(VMLINUX_TREE))
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $(VMLINUX_TREE).tmp
 	$(Q)mv $(VMLINUX_TREE).tmp $(VMLINUX_TREE)
+
+# One binary for hosts that lack libbpf, libelf or zlib: everything linked in
+# from Debian's static libraries (libbpf.a, libelf.a, libz.a, glibc's libc.a).
+STATIC_BIN := $(OUTPUT)/static/tcpstatehist
+
+.PHONY: static
+
+static: $(STATIC_BIN)
+
+$(STATIC_BIN): $(PURE_OBJS) $(KERNEL_OBJS)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -static $^ $(LDLIBS) -o $@
