@@ -245,7 +245,7 @@ SYSCONFDIR ?= /etc
 INSTALL_BIN ?= tcpstatehist
 
 INSTALL_UNITS := tcpstatehist.service tcpstatehist-textfile.service tcpstatehist-textfile.timer
-INSTALL_DATA := cron.d/tcpstatehist default/tcpstatehist
+INSTALL_DATA := cron.d/tcpstatehist default/tcpstatehist prometheus/tcpstatehist.rules.yml
 INSTALL_DOCS := README.md docs/design.md docs/monitoring.md docs/output.md docs/performance.md
 ENV_FILE := $(DESTDIR)$(SYSCONFDIR)/default/tcpstatehist
 INSTALL_SED := -e 's|/usr/local/sbin|$(SBINDIR)|g' \

@@ -23,7 +23,8 @@ FILES="/etc/default/tcpstatehist 644
 /usr/local/share/doc/tcpstatehist/performance.md 644
 /usr/local/share/man/man8/tcpstatehist.8 644
 /usr/local/share/tcpstatehist/cron.d/tcpstatehist 644
-/usr/local/share/tcpstatehist/default/tcpstatehist 644"
+/usr/local/share/tcpstatehist/default/tcpstatehist 644
+/usr/local/share/tcpstatehist/prometheus/tcpstatehist.rules.yml 644"
 
 # installed DIR: "path mode" of every file under DIR, sorted.
 installed() { (cd "$1" && find . -type f -printf '/%P %m\n' | sort); }
