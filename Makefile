@@ -104,8 +104,9 @@ tests: $(OUTPUT)/unit_tests $(OUTPUT)/loadgen small-slots
 deps:
 	$(Q)scripts/deps.sh
 
-# The README's two commands: five 1-second summaries; every test, ending with
-# "N passed, N failed". Both set up what they need first.
+# Five 1-second summaries of this machine; every test, ending with "N passed,
+# N failed" (the README's second command; its first is demo, below). Both set
+# up what they need first.
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	./tcpstatehist -T 1 5
@@ -284,3 +285,11 @@ uninstall:
 		$(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(INSTALL_DOCS)))
 	$(Q)for d in $(sort $(dir $(INSTALL_DATA:%=$(DESTDIR)$(DATADIR)/%))) $(DESTDIR)$(DATADIR) \
 		$(DESTDIR)$(DOCDIR); do [ ! -d $$d ] || rmdir --ignore-fail-on-non-empty $$d; done
+
+# The README's first command: the live view over a bounded loopback load in a
+# network namespace that scripts/demo.sh creates and removes (needs root).
+.PHONY: demo
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory -s all $(OUTPUT)/loadgen
+	$(Q)scripts/demo.sh
