@@ -18,7 +18,8 @@ make -s -C "$TOP" OUTPUT="$WORK/out" VMLINUX_BTF="$WORK/no-btf" "$WORK/out/tcpst
 expect_eq "build with VMLINUX_BTF missing succeeds" 0 "$?"
 check "its vmlinux.h is the tree's" cmp -s "$TOP/include/vmlinux/$ARCH/vmlinux.h" \
 	"$WORK/out/vmlinux.h"
-check "the binary it built runs" sh -c "'$WORK/out/tcpstatehist' --version | grep -q '^tcpstatehist'"
+check "the binary it built runs" \
+	sh -c "'$WORK/out/tcpstatehist' --version | grep -q '^tcpstatehist'"
 
 # It really loads: a short live view of one namespace with two connections.
 NS=$(new_netns) || { not_ok "create a network namespace"; finish; exit; }

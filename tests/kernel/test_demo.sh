@@ -14,7 +14,8 @@ on_exit "rm -rf '$WORK'"
 DEMO=$!
 wait "$DEMO"
 expect_eq "the demo exits 0" 0 "$?"
-check "it prints the command it runs" grep -q '^# tcpstatehist -T -N /run/netns/tshdemo-' "$WORK/out"
+check "it prints the command it runs" \
+	grep -q '^# tcpstatehist -T -N /run/netns/tshdemo-' "$WORK/out"
 check "not an empty summary" sh -c "! grep -q 'no TCP state transitions' '$WORK/out'"
 # 3 rounds of 100, 200, 300 connections of each of 3 close kinds, and 3 x 20 held.
 read -r synsent missed < <(awk '$1 == "SYN_SENT" && $2 == "ESTABLISHED" { c = $3 }
@@ -24,7 +25,8 @@ check "the table counts every connection (1860, or short by at most missed)" \
 check "the table has the pairs of FIN, server-FIN and RST closes" sh -c "
 	grep -Eq '^ESTABLISHED +FIN_WAIT1 ' '$WORK/out' && grep -Eq '^CLOSE_WAIT +LAST_ACK ' '$WORK/out' &&
 	grep -Eq '^ESTABLISHED +CLOSE ' '$WORK/out'"
-check "histograms follow the table" grep -q '^SYN_SENT -> ESTABLISHED: [0-9]* transitions' "$WORK/out"
+check "histograms follow the table" \
+	grep -q '^SYN_SENT -> ESTABLISHED: [0-9]* transitions' "$WORK/out"
 check "connections held 100 ms show in ESTABLISHED's histogram" \
 	grep -Eq '^ +65536 -> 131072 +: [1-9]' "$WORK/out"
 check "its namespace is gone" sh -c "! ip netns list | grep -q 'tshdemo-$DEMO'"

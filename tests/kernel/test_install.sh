@@ -37,7 +37,8 @@ check "the installed binary runs" sh -c "'$DEST/usr/local/sbin/tcpstatehist' --v
 check "the settings file is the example" cmp -s "$DEST/etc/default/tcpstatehist" \
 	"$DEST/usr/local/share/tcpstatehist/default/tcpstatehist"
 check "the man page is found under MANPATH" \
-	sh -c "MANPATH='$DEST/usr/local/share/man' man -w tcpstatehist | grep -qx '$DEST/usr/local/share/man/man8/tcpstatehist.8'"
+	sh -c "MANPATH='$DEST/usr/local/share/man' man -w tcpstatehist |
+		grep -qx '$DEST/usr/local/share/man/man8/tcpstatehist.8'"
 
 # Every absolute path of ours that an installed text file names must exist
 # (/etc/cron.d/tcpstatehist is where the administrator copies the example).
@@ -60,7 +61,8 @@ make -s -C "$TOP" install DESTDIR="$DEST" >/dev/null 2>&1
 echo 'TSH_ATTACH_OPTIONS="-L 80"' >>"$DEST/etc/default/tcpstatehist"
 cp "$DEST/etc/default/tcpstatehist" "$WORK/changed"
 out=$(make -s -C "$TOP" install DESTDIR="$DEST" 2>&1)
-check "install keeps an existing settings file" cmp -s "$WORK/changed" "$DEST/etc/default/tcpstatehist"
+check "install keeps an existing settings file" \
+	cmp -s "$WORK/changed" "$DEST/etc/default/tcpstatehist"
 check "and says so" grep -q "kept $DEST/etc/default/tcpstatehist" <<<"$out"
 out=$(make -s -C "$TOP" uninstall DESTDIR="$DEST" 2>&1)
 expect_eq "uninstall keeps a changed settings file, only that" "/etc/default/tcpstatehist 644" \
@@ -70,7 +72,8 @@ check "and says so" grep -q "kept $DEST/etc/default/tcpstatehist (changed" <<<"$
 # Another PREFIX and SYSCONFDIR: the files name them, never /usr/local or /etc.
 make -s -C "$TOP" install DESTDIR="$WORK/d2" PREFIX=/usr SYSCONFDIR=/etc/tsh >/dev/null 2>&1
 expect_eq "PREFIX=/usr installs the binary in /usr/sbin" "" \
-	"$(cd "$WORK/d2" && find . -type f | grep -vE '^\./(usr/(sbin|lib/systemd/system|share)|etc/tsh/default)/')"
+	"$(cd "$WORK/d2" && find . -type f |
+		grep -vE '^\./(usr/(sbin|lib/systemd/system|share)|etc/tsh/default)/')"
 expect_eq "PREFIX=/usr: no installed file names a path in /usr/local or /etc/default" "" \
 	"$(grep -rlE '/usr/local/|/etc/default/' "$WORK/d2")"
 check "PREFIX=/usr: the unit runs /usr/sbin/tcpstatehist" grep -q \

@@ -50,8 +50,8 @@ expect_eq "three interval summaries" 3 "$(wc -l <"$WORK/summaries.jsonl")"
 
 # run_recipe RECIPE OLD NEW: the recipe for that pair, on summaries.jsonl.
 run_recipe() {
-	(cd "$WORK" && sh -c "$(sed "s/--arg old SYN_SENT --arg new ESTABLISHED/--arg old $2 --arg new $3/" \
-		<<<"$1")")
+	local pair="s/--arg old SYN_SENT --arg new ESTABLISHED/--arg old $2 --arg new $3/"
+	(cd "$WORK" && sh -c "$(sed "$pair" <<<"$1")")
 }
 
 mapfile -t pairs < <(jq -r '.transitions[] | "\(.old_state) \(.new_state)"' "$WORK/cumulative.json")

@@ -51,7 +51,7 @@ check "a marked place for the sockets-stuck alert" \
 # Every tcpstatehist metric the rules read is one that cli/render_prom.c prints.
 unknown=$(grep -oE '(^|[^:a-z_])tcpstatehist_[a-z_]+' "$RULES" | sed -E 's/^[^t]//' |
 	sed -E 's/_(bucket|sum|count)$//' | sort -u | while read -r m; do
-		grep -q "\"$m\"\\|$m[{ _]" "$TOP/cli/render_prom.c" || echo "$m"
+		grep -q "\"$m\"\\|${m}[{ _]" "$TOP/cli/render_prom.c" || echo "$m"
 	done)
 expect_eq "the rules read only metrics the tool prints" "" "$unknown"
 

@@ -29,6 +29,7 @@ cp "$TSH" "$ROOT/sbin/tcpstatehist-dynamic"
 # chrooted COMMAND...: runs COMMAND in the empty root, in a mount namespace of
 # its own; the process keeps the pid of this call (each step execs the next).
 chrooted() {
+	# shellcheck disable=SC2016 # $0 and $@ are the inner shell's
 	exec unshare -m --propagation private sh -c '
 		mount --rbind /sys "$0/sys" && mount -t proc proc "$0/proc" &&
 		mount --rbind /run/netns "$0/run/netns" && exec chroot "$0" "$@"' "$ROOT" "$@"

@@ -77,7 +77,8 @@ while read -r job; do
 	check "cron job runs: ${job:0:60}..." sh -c "$job"
 done <"$WORK/jobs"
 check "cron: the textfile written into a directory it created" \
-	grep -q '^tcpstatehist_attach_time_seconds [1-9]' "$WORK/var/lib/prometheus/node-exporter/tcpstatehist.prom"
+	grep -q '^tcpstatehist_attach_time_seconds [1-9]' \
+	"$WORK/var/lib/prometheus/node-exporter/tcpstatehist.prom"
 check "cron: the state file written into a directory it created" \
 	test -s "$WORK/var/lib/tcpstatehist/state"
 check "cron: one JSON line in the log" \
