@@ -84,4 +84,10 @@ check "cron: the state file written into a directory it created" \
 check "cron: one JSON line in the log" \
 	sh -c "$JSONQ lines <'$WORK/var/log/tcpstatehist.jsonl' | grep -qx 1"
 
+# One textfile path in the docs, the man page, the units and the examples.
+paths=$( (cat "$TOP"/README.md "$TOP"/docs/*.md "$TOP"/dist/*/*
+	sed 's/\\-/-/g' "$TOP/docs/tcpstatehist.8") | grep -oE '/[A-Za-z0-9/_.-]*\.prom' | sort -u)
+expect_eq "docs, man page, units and examples name one textfile path" \
+	/var/lib/prometheus/node-exporter/tcpstatehist.prom "$paths"
+
 finish
