@@ -17,8 +17,9 @@ HERE="$TOP/tests/kernels"
 CACHE=${TSH_KERNEL_CACHE:-/var/cache/tcpstatehist/kernels}
 LOGS="$TOP/.output/kernels"
 BOOT_TIMEOUT=${TSH_BOOT_TIMEOUT:-180}
-SUITE_TIMEOUT=${TSH_SUITE_TIMEOUT:-1200}
+SUITE_TIMEOUT=${TSH_SUITE_TIMEOUT:-1500}
 CMD_TIMEOUT=${TSH_CMD_TIMEOUT:-600}
+TEST_TIMEOUT=${TSH_TEST_TIMEOUT:-480}
 LISTS_MAX_AGE_MIN=360
 QEMU_PID=
 WORK=
@@ -317,7 +318,8 @@ run_suite() {
 	if [ "$name" = 5.10 ]; then
 		guest_run "$name" "$CMD_TIMEOUT" bash tests/kernels/too_old.sh
 	else
-		guest_run "$name" "$SUITE_TIMEOUT" env TSH_NO_BUILD=1 tests/run.sh
+		guest_run "$name" "$SUITE_TIMEOUT" env TSH_NO_BUILD=1 \
+			TSH_TEST_TIMEOUT="$TEST_TIMEOUT" tests/run.sh
 	fi
 	counts=$(tail -1 "$LOGS/$name.log" 2>/dev/null |
 		sed -n 's/^\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\1 \2/p')
