@@ -5,7 +5,6 @@
 OUTPUT := .output
 CLANG ?= $(shell command -v clang-19 || command -v clang-16 || echo clang)
 BPFTOOL ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
-CC ?= gcc
 ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 VERSION := 0.1.0
 
@@ -18,9 +17,10 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 LDLIBS := -lbpf -lelf -lz -lm
 
 # Pure stages: no kernel, no libbpf; the unit tests link only these.
-PURE_SRCS := cli/args.c cli/hist.c cli/snapshot.c cli/render_text.c cli/render_json.c \
-	cli/render_prom.c cli/statefile.c
-KERNEL_SRCS := cli/audit.c cli/collector.c cli/loader.c cli/output.c cli/pinned.c cli/pins.c cli/main.c
+PURE_SRCS := cli/util.c cli/json_writer.c cli/args.c cli/hist.c cli/snapshot.c cli/statefile.c \
+	cli/render_text.c cli/render_json.c cli/render_prom.c cli/render_status.c cli/common.c
+KERNEL_SRCS := cli/audit.c cli/collector.c cli/loader.c cli/pins.c \
+	cli/cmd_live.c cli/cmd_attach.c cli/cmd_snapshot.c cli/cmd_status.c cli/main.c
 PURE_OBJS := $(PURE_SRCS:cli/%.c=$(OUTPUT)/%.o)
 KERNEL_OBJS := $(KERNEL_SRCS:cli/%.c=$(OUTPUT)/%.o)
 HEADERS := $(wildcard include/*.h cli/*.h)
@@ -35,7 +35,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all tests test run unit-test clean deps format small-slots
+.PHONY: all tests test run unit-test clean deps format small-slots clang-build
 
 all: tcpstatehist
 
@@ -64,17 +64,27 @@ $(OUTPUT)/%.o: cli/%.c $(HEADERS) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-tcpstatehist: $(PURE_OBJS) $(KERNEL_OBJS)
+# The tool at the top for the default build, in $(OUTPUT) for the variants.
+tcpstatehist $(OUTPUT)/tcpstatehist: $(PURE_OBJS) $(KERNEL_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -o $@
 
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(UNIT_SRCS:tests/unit/%.c=$(OUTPUT)/unit/%.o)
+UNIT_TEST_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+
+# The list of test groups: one UNIT_GROUP(name) per UNIT_TESTS(name) table.
+$(OUTPUT)/unit/tests.h: $(UNIT_TEST_SRCS)
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)sed -n 's/^UNIT_TESTS(\([a-z0-9_]*\)).*/UNIT_GROUP(\1)/p' $^ > $@
+
+$(OUTPUT)/unit/unit_main.o: $(OUTPUT)/unit/tests.h
 
 $(OUTPUT)/unit/%.o: tests/unit/%.c $(HEADERS) tests/unit/unit.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -I tests/unit -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -I tests/unit -I $(OUTPUT)/unit -c $< -o $@
 
 $(OUTPUT)/unit_tests: $(UNIT_OBJS) $(PURE_OBJS)
 	$(call msg,LD,$@)
@@ -92,7 +102,14 @@ small-slots:
 	$(Q)$(MAKE) --no-print-directory OUTPUT=$(SMALL_OUTPUT) \
 		EXTRA_BPF_CFLAGS=-DSTART_SLOT_BITS=4 $(SMALL_OUTPUT)/tcpstatehist
 
-tests: $(OUTPUT)/unit_tests $(OUTPUT)/loadgen small-slots
+# The tool built with clang into its own folder: the compilers differ in what C
+# leaves unspecified, such as the order in which arguments are evaluated.
+CLANG_OUTPUT := $(OUTPUT)/clang
+
+clang-build:
+	$(Q)$(MAKE) --no-print-directory OUTPUT=$(CLANG_OUTPUT) CC=$(CLANG) $(CLANG_OUTPUT)/tcpstatehist
+
+tests: $(OUTPUT)/unit_tests $(OUTPUT)/loadgen small-slots clang-build
 
 # Installs the Debian packages the build and the tests need, when missing.
 deps:
@@ -118,7 +135,7 @@ clean:
 format:
 	clang-format -i bpf/*.c cli/*.c cli/*.h include/*.h
 
-# --- Fuzzing (issue 5): libFuzzer with ASan and UBSan, on the pure stages only.
+# --- Fuzzing: libFuzzer with ASan and UBSan, on the pure stages only.
 # Each target runs FUZZ_SECONDS on a scratch copy of its committed seed corpus
 # (tests/fuzz/corpus/TARGET/), so the committed seeds, regressions included,
 # are replayed every time. A crash fails the target and leaves its input in
@@ -154,7 +171,7 @@ fuzz: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 		grep -E '^#[0-9]+.*DONE' $(FUZZ_DIR)/$$t.log | tail -1; \
 	done
 
-# --- Sanitizers (issue 5): the tool and the unit tests built with ASan and
+# --- Sanitizers: the tool and the unit tests built with ASan and
 # UBSan into $(SAN_OUTPUT) (the normal build is untouched), then
 # tests/sanitize.sh runs the unit tests, short live views, the daemonless
 # commands and error cases; any sanitizer report fails it.
@@ -166,16 +183,12 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-
 # Only meaningful with OUTPUT=$(SAN_OUTPUT): the sanitize target sets it.
 san-binaries: $(OUTPUT)/unit_tests $(OUTPUT)/tcpstatehist
 
-$(OUTPUT)/tcpstatehist: $(PURE_OBJS) $(KERNEL_OBJS)
-	$(call msg,LD,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -o $@
-
 sanitize:
 	$(Q)$(MAKE) --no-print-directory OUTPUT=$(SAN_OUTPUT) CFLAGS="-O1 -g" \
 		EXTRA_CFLAGS="$(SAN_FLAGS)" san-binaries
 	$(Q)tests/sanitize.sh $(SAN_OUTPUT)
 
-# --- Benchmark (issue 4), as root: bench/run.sh; docs/performance.md explains the figures.
+# --- Benchmark, as root: bench/run.sh; docs/performance.md explains the figures.
 # The empty program (the floor) is built here, into .output/bench/.
 BENCH_DIR := $(OUTPUT)/bench
 

@@ -53,6 +53,14 @@ struct {
 #define START_SLOTS (1u << START_SLOT_BITS)
 /* Set in a slot's cookie while a claim is being written (cookies count up from 1). */
 #define CLAIMING (1ull << 63)
+/*
+ * The cookie of a slot that a server child claimed at its birth (LISTEN ->
+ * SYN_RECV), before its own cookie is known: Linux 6.1 and 6.12 report the
+ * birth before inet_csk_clone_lock() copies the request's cookie over the one
+ * the child inherited from its listener. The child adopts the slot by its
+ * address at its next transition.
+ */
+#define NEWBORN (1ull << 62)
 
 struct start_slot {
 	__u64 sk;     /* the owner's address: a new socket there may reclaim the slot */
@@ -131,7 +139,18 @@ static __always_inline bool port_in_set(__u32 set, __u16 port)
 	return ps && (ps->bits[(port >> 6) & (TSH_PORTSET_WORDS - 1)] >> (port & 63)) & 1;
 }
 
-static __always_inline bool wanted(const struct sock *sk)
+/*
+ * A server child's birth: inet_csk_clone_lock() reports it on a fresh copy of
+ * the listener. Linux 6.1 and 6.12 set the child's remote port and cookie only
+ * after reporting it, so every kernel treats the birth alike: no remote port
+ * yet, and no cookie (see NEWBORN).
+ */
+static __always_inline bool is_birth(int oldstate, int newstate)
+{
+	return oldstate == TSH_LISTEN && newstate == TSH_SYN_RECV;
+}
+
+static __always_inline bool wanted(const struct sock *sk, bool birth)
 {
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return false;
@@ -157,7 +176,8 @@ static __always_inline bool wanted(const struct sock *sk)
 	    !port_in_set(TSH_PORTS_LOCAL,
 			 bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport))))
 		return false;
-	if (filter_rport && !port_in_set(TSH_PORTS_REMOTE, bpf_ntohs(sk->__sk_common.skc_dport)))
+	if (filter_rport &&
+	    !port_in_set(TSH_PORTS_REMOTE, birth ? 0 : bpf_ntohs(sk->__sk_common.skc_dport)))
 		return false;
 	return true;
 }
@@ -204,28 +224,19 @@ static __always_inline bool holder_gone(__u64 address, __u64 cookie)
 	return held_cookie != cookie || refs == 0;
 }
 
-static __always_inline void record(struct tsh_table *table, __u32 writer, struct sock *sk,
-				   int oldstate, int newstate)
+/* The pair's counters; pairs outside the table count as OTHER. */
+static __always_inline struct tsh_slot *pair_counters(struct tsh_table *table, int oldstate,
+						      int newstate)
 {
 	__u32 index = tsh_pair_slot[oldstate & 15][newstate & 15];
-	__u64 now = bpf_ktime_get_ns();
-	__u64 cookie = bpf_get_socket_cookie(sk);
-	struct start_slot *start;
-	struct tsh_slot *slot;
-	__u64 *since, address, held, holder;
-	bool owner, may_claim = false, reclaimed = false;
 
 	/* The table only holds slots below TSH_NSLOTS; the verifier wants proof. */
-	slot = &table->slots[index < TSH_NSLOTS ? index : TSH_SLOT_OTHER];
-	slot->count++;
+	return &table->slots[index < TSH_NSLOTS ? index : TSH_SLOT_OTHER];
+}
 
-	start = start_slot_of(writer, sk, &address);
-	if (!start) {
-		slot->unknown++;
-		return;
-	}
-	owner = start->cookie == cookie;
-	since = owner ? &start->since : bpf_sk_storage_get(&state_since, sk, NULL, 0);
+/* The time spent in the old state, or an unknown one: never a 0 duration. */
+static __always_inline void count_duration(struct tsh_slot *slot, const __u64 *since, __u64 now)
+{
 	if (since && *since) {
 		__u64 ns = now - *since;
 
@@ -234,47 +245,59 @@ static __always_inline void record(struct tsh_table *table, __u32 writer, struct
 	} else {
 		slot->unknown++;
 	}
+}
+
+/* Does the socket own its start slot: by cookie, or as the newborn at its address? */
+static __always_inline bool owns_slot(const struct start_slot *start, __u64 cookie,
+				      __u64 address)
+{
+	__u64 held = start->cookie;
+
+	return held == cookie || (held == NEWBORN && start->sk == address);
+}
+
+/*
+ * The socket entered a new state at now. Its slot's owner restarts the clock
+ * there (a newborn takes its cookie on the way); an orphan moving to CLOSE is
+ * about to be destroyed and frees its slot instead. Exchanges, not stores:
+ * they order the other stores before the cookie.
+ */
+static __always_inline void restart_slot(struct start_slot *start, struct sock *sk, __u64 cookie,
+					 int newstate, __u64 now)
+{
 	/*
-	 * A move to the same state (close() in FIN_WAIT2, say) does not end the
-	 * time spent in it: the next transition measures all of it.
+	 * A socket its user still holds keeps its slot, since it may connect()
+	 * or listen() again and its time in CLOSE counts then; the slot goes
+	 * stale when the socket is destroyed.
 	 */
-	if (oldstate == newstate)
-		return;
-	if (owner) {
-		/*
-		 * An orphan in CLOSE is about to be destroyed: it frees its slot.
-		 * Exchange, not a store: it orders sk's clearing before the release.
-		 * A socket its user still holds keeps its slot, since it may
-		 * connect() or listen() again and its time in CLOSE counts then;
-		 * the slot goes stale when the socket is destroyed.
-		 */
-		if (newstate == TSH_CLOSE && orphaned(sk)) {
-			start->sk = 0;
-			__sync_lock_test_and_set(&start->cookie, 0);
-			return;
-		}
-		start->since = now;
+	if (newstate == TSH_CLOSE && orphaned(sk)) {
+		start->sk = 0;
+		__sync_lock_test_and_set(&start->cookie, 0);
 		return;
 	}
-	if (since) {
-		*since = now;
-		return;
-	}
-	/* A socket first seen on its move to CLOSE is done: it needs no slot. */
-	if (newstate == TSH_CLOSE)
-		return;
-	/*
-	 * Claim a free slot, one a dead socket at this very address left (two
-	 * live sockets never share an address), or one whose holder is gone. A
-	 * claim marks the cookie CLAIMING while it writes the address and the
-	 * time, so that nobody judges the holder by a half-written slot.
-	 */
-	held = start->cookie;
-	holder = start->sk;
+	start->since = now;
+	if (start->cookie == NEWBORN)
+		__sync_val_compare_and_swap(&start->cookie, NEWBORN, cookie);
+}
+
+/*
+ * A socket without a start time takes one: its start slot when the slot is
+ * free, when a dead socket at this very address left it (two live sockets
+ * never share an address), or when its holder is gone; socket storage when
+ * a live socket holds the slot. A claim marks the cookie CLAIMING while it
+ * writes the address and the time, so that nobody judges the holder by a
+ * half-written slot; a newborn holder is never judged (it has no cookie yet).
+ */
+static __always_inline void claim_start(struct tsh_table *table, struct start_slot *start,
+					struct sock *sk, __u64 cookie, __u64 address, __u64 now)
+{
+	__u64 held = start->cookie, holder = start->sk, *since;
+	bool may_claim = false, reclaimed = false;
+
 	if (!(held & CLAIMING)) {
 		if (held == 0 || holder == address) {
 			may_claim = true;
-		} else if (holder_gone(holder, held)) {
+		} else if (held != NEWBORN && holder_gone(holder, held)) {
 			may_claim = true;
 			reclaimed = true;
 		}
@@ -283,7 +306,6 @@ static __always_inline void record(struct tsh_table *table, __u32 writer, struct
 	    __sync_val_compare_and_swap(&start->cookie, held, cookie | CLAIMING) == held) {
 		start->sk = address;
 		start->since = now;
-		/* Exchange, not a store: it orders the two stores before the cookie. */
 		__sync_lock_test_and_set(&start->cookie, cookie);
 		if (reclaimed)
 			table->reclaimed++;
@@ -295,11 +317,62 @@ static __always_inline void record(struct tsh_table *table, __u32 writer, struct
 		*since = now;
 }
 
+static __always_inline void record(struct tsh_table *table, __u32 writer, struct sock *sk,
+				   int oldstate, int newstate, bool birth)
+{
+	struct tsh_slot *slot = pair_counters(table, oldstate, newstate);
+	__u64 now = bpf_ktime_get_ns();
+	__u64 cookie, address, *since = NULL;
+	struct start_slot *start;
+	bool owner = false;
+
+	start = start_slot_of(writer, sk, &address);
+	if (!start) {
+		slot->unknown++;
+		return;
+	}
+	/* A child at birth has no time yet, and a cookie that is not its own. */
+	cookie = birth ? NEWBORN : bpf_get_socket_cookie(sk);
+	if (!birth) {
+		owner = owns_slot(start, cookie, address);
+		since = owner ? &start->since : bpf_sk_storage_get(&state_since, sk, NULL, 0);
+	}
+	count_duration(slot, since, now);
+	/*
+	 * A move to the same state (close() in FIN_WAIT2, say) does not end the
+	 * time spent in it: the next transition measures all of it.
+	 */
+	if (oldstate == newstate)
+		return;
+	if (owner) {
+		restart_slot(start, sk, cookie, newstate, now);
+		return;
+	}
+	if (since) {
+		*since = now;
+		return;
+	}
+	/* A socket first seen on its move to CLOSE is done: it needs no slot. */
+	if (newstate == TSH_CLOSE)
+		return;
+	claim_start(table, start, sk, cookie, address, now);
+}
+
+/*
+ * The context level of the event: task or interrupt stack, told apart by
+ * where the tracepoint's argument array lies. Comparisons only: the
+ * verifiers of Linux 6.1 and 6.12 refuse arithmetic on the context pointer
+ * (a bound hidden from the compiler keeps it from folding the two
+ * comparisons into a subtraction).
+ */
 static __always_inline struct event_token *token_for(void *args)
 {
-	__u64 stack = (__u64)bpf_get_current_task_btf()->stack;
-	__u32 level = (__u64)args - stack < TASK_STACK_SIZE ? LEVEL_TASK : LEVEL_IRQ;
+	__u64 low = (__u64)bpf_get_current_task_btf()->stack;
+	__u64 high = low + TASK_STACK_SIZE;
+	__u32 level;
 
+	asm volatile("" : "+r"(high));
+	level = (__u64)args >= low && (__u64)args < high ? LEVEL_TASK : LEVEL_IRQ;
 	return bpf_map_lookup_elem(&handled, &level);
 }
 
@@ -314,12 +387,14 @@ int BPF_PROG(tsh_main, struct sock *sk, int oldstate, int newstate)
 	__u32 writer = TSH_WRITER_MAIN;
 	struct tsh_table *table = bpf_map_lookup_elem(&counters, &writer);
 	struct event_token *token;
+	bool birth;
 
 	if (!table)
 		return 0;
 	table->seen++;
-	if (wanted(sk))
-		record(table, writer, sk, oldstate, newstate);
+	birth = is_birth(oldstate, newstate);
+	if (wanted(sk, birth))
+		record(table, writer, sk, oldstate, newstate, birth);
 	/* Last: from here on, this event is accounted for. */
 	token = token_for(ctx);
 	if (token) {
@@ -336,7 +411,7 @@ int BPF_PROG(tsh_recover, struct sock *sk, int oldstate, int newstate)
 	__u32 writer = TSH_WRITER_RECOVER;
 	struct event_token *token = token_for(ctx);
 	struct tsh_table *table;
-	bool main_ran;
+	bool main_ran, birth;
 
 	if (!token)
 		return 0;
@@ -350,8 +425,9 @@ int BPF_PROG(tsh_recover, struct sock *sk, int oldstate, int newstate)
 	if (!table)
 		return 0;
 	table->recovered++;
-	if (wanted(sk))
-		record(table, writer, sk, oldstate, newstate);
+	birth = is_birth(oldstate, newstate);
+	if (wanted(sk, birth))
+		record(table, writer, sk, oldstate, newstate, birth);
 	return 0;
 }
 

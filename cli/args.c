@@ -7,12 +7,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include "args.h"
+#include "pins.h"
+#include "util.h"
 
 enum long_only_option {
 	OPT_PIN_PATH = 256,
@@ -21,17 +22,9 @@ enum long_only_option {
 	OPT_NO_AUDIT,
 };
 
-/* Which commands accept an option: one bit per enum tsh_command. */
-#define FOR(cmd) (1u << (cmd))
-#define LIVE FOR(CMD_LIVE)
-#define FILTERS (FOR(CMD_LIVE) | FOR(CMD_ATTACH))
-#define PIN (FOR(CMD_ATTACH) | FOR(CMD_SNAPSHOT) | FOR(CMD_STATUS) | FOR(CMD_DETACH))
-#define RENDER (FOR(CMD_LIVE) | FOR(CMD_SNAPSHOT))
-#define ANY 0xffu
-
 struct option_rule {
 	int val;
-	unsigned int commands;
+	enum option_group group;
 };
 
 static const struct option long_options[] = {
@@ -55,44 +48,33 @@ static const struct option long_options[] = {
 };
 
 static const struct option_rule option_rules[] = {
-	{ 'T', RENDER },
-	{ 'm', RENDER },
-	{ '4', FILTERS },
-	{ '6', FILTERS },
-	{ 'L', FILTERS },
-	{ 'D', FILTERS },
-	{ 'N', FILTERS },
-	{ 'f', RENDER | FOR(CMD_STATUS) },
-	{ 'o', FOR(CMD_SNAPSHOT) },
-	{ 'v', ANY },
-	{ 'h', ANY },
-	{ 'V', ANY },
-	{ OPT_PIN_PATH, PIN },
-	{ OPT_STATE_FILE, FOR(CMD_SNAPSHOT) },
-	{ OPT_REPLACE, FOR(CMD_ATTACH) },
-	{ OPT_NO_AUDIT, LIVE },
+	{ 'T', OPTS_VIEW },
+	{ 'm', OPTS_VIEW },
+	{ '4', OPTS_FILTER },
+	{ '6', OPTS_FILTER },
+	{ 'L', OPTS_FILTER },
+	{ 'D', OPTS_FILTER },
+	{ 'N', OPTS_FILTER },
+	{ 'f', OPTS_FORMAT },
+	{ 'o', OPTS_OUTPUT },
+	{ 'v', OPTS_ANY },
+	{ 'h', OPTS_ANY },
+	{ 'V', OPTS_ANY },
+	{ OPT_PIN_PATH, OPTS_PIN },
+	{ OPT_STATE_FILE, OPTS_STATE },
+	{ OPT_REPLACE, OPTS_REPLACE },
+	{ OPT_NO_AUDIT, OPTS_AUDIT },
 };
 
-static const char *const command_names[] = {
-	[CMD_LIVE] = "live view", [CMD_ATTACH] = "attach", [CMD_SNAPSHOT] = "snapshot",
-	[CMD_STATUS] = "status",  [CMD_DETACH] = "detach",
+/* The parser's half of the command table (commands.h). */
+struct command_rules {
+	const char *name;
+	unsigned int options; /* enum option_group bits */
 };
 
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	/* Messages quote the arguments: a newline in one must not split the line. */
-	for (char *c = err; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
-}
+#define COMMAND_RULES(id, name, run, options) [id] = { name, options },
+static const struct command_rules commands[] = { TSH_COMMANDS(COMMAND_RULES) };
+#undef COMMAND_RULES
 
 int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
 {
@@ -137,7 +119,7 @@ int parse_port_list(const char *s, struct tsh_portset *set, char *err, size_t er
 
 	memset(set, 0, sizeof(*set));
 	if (!*s) {
-		set_error(err, errlen, "empty port list");
+		set_err(err, errlen, -EINVAL, "empty port list");
 		return -EINVAL;
 	}
 	for (;;) {
@@ -146,11 +128,11 @@ int parse_port_list(const char *s, struct tsh_portset *set, char *err, size_t er
 		unsigned long lo, hi;
 
 		if (len == 0) {
-			set_error(err, errlen, "empty element in port list '%s'", s);
+			set_err(err, errlen, -EINVAL, "empty element in port list '%s'", s);
 			return -EINVAL;
 		}
 		if (len >= sizeof(item)) {
-			set_error(err, errlen, "invalid port '%.*s'", (int)len, p);
+			set_err(err, errlen, -EINVAL, "invalid port '%.*s'", (int)len, p);
 			return -EINVAL;
 		}
 		memcpy(item, p, len);
@@ -162,11 +144,12 @@ int parse_port_list(const char *s, struct tsh_portset *set, char *err, size_t er
 		    parse_ulong(dash ? dash + 1 : item, 1, 65535, &hi)) {
 			if (dash)
 				*dash = '-';
-			set_error(err, errlen, "invalid port '%s' (ports are 1-65535)", item);
+			set_err(err, errlen, -EINVAL, "invalid port '%s' (ports are 1-65535)",
+				item);
 			return -EINVAL;
 		}
 		if (lo > hi) {
-			set_error(err, errlen, "reversed port range '%lu-%lu'", lo, hi);
+			set_err(err, errlen, -EINVAL, "reversed port range '%lu-%lu'", lo, hi);
 			return -EINVAL;
 		}
 		for (unsigned long port = lo; port <= hi; port++)
@@ -195,16 +178,18 @@ static const char *option_name(int val, char *buf, size_t len)
 
 static bool option_allowed(int val, enum tsh_command cmd)
 {
-	for (size_t i = 0; i < sizeof(option_rules) / sizeof(option_rules[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(option_rules); i++)
 		if (option_rules[i].val == val)
-			return option_rules[i].commands & FOR(cmd);
+			return option_rules[i].group == OPTS_ANY ||
+			       (option_rules[i].group & commands[cmd].options);
 	return false;
 }
 
+/* The live view is named by no word: it is what remains. */
 static enum tsh_command command_from_name(const char *name)
 {
-	for (size_t i = CMD_ATTACH; i < sizeof(command_names) / sizeof(command_names[0]); i++)
-		if (!strcmp(name, command_names[i]))
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (i != CMD_LIVE && !strcmp(name, commands[i].name))
 			return i;
 	return CMD_LIVE;
 }
@@ -226,11 +211,11 @@ static int parse_format(const char *s, enum tsh_format *out)
 static int take_path(const char *arg, const char **dst, const char *name, char *err, size_t errlen)
 {
 	if (!*arg) {
-		set_error(err, errlen, "%s: empty path", name);
+		set_err(err, errlen, -EINVAL, "%s: empty path", name);
 		return -EINVAL;
 	}
 	if (*dst) {
-		set_error(err, errlen, "%s given twice", name);
+		set_err(err, errlen, -EINVAL, "%s given twice", name);
 		return -EINVAL;
 	}
 	*dst = arg;
@@ -243,17 +228,18 @@ static int take_ports(const char *arg, struct port_filter *pf, const char *name,
 	char why[128];
 
 	if (pf->enabled) {
-		set_error(err, errlen, "%s given twice; list every port in one option", name);
+		set_err(err, errlen, -EINVAL, "%s given twice; list every port in one option",
+			name);
 		return -EINVAL;
 	}
 	/* The list is kept as given, for status; it must fit whole. */
 	if (strlen(arg) >= sizeof(pf->spec)) {
-		set_error(err, errlen, "%s: list longer than %zu characters; use ranges", name,
-			  sizeof(pf->spec) - 1);
+		set_err(err, errlen, -EINVAL, "%s: list longer than %zu characters; use ranges",
+			name, sizeof(pf->spec) - 1);
 		return -EINVAL;
 	}
 	if (parse_port_list(arg, &pf->set, why, sizeof(why))) {
-		set_error(err, errlen, "%s: %s", name, why);
+		set_err(err, errlen, -EINVAL, "%s: %s", name, why);
 		return -EINVAL;
 	}
 	pf->enabled = true;
@@ -266,23 +252,24 @@ static int parse_positionals(int argc, char **argv, struct config *cfg, char *er
 	if (argc == 0)
 		return 0;
 	if (cfg->command != CMD_LIVE) {
-		set_error(err, errlen, "unexpected argument '%s' for '%s'", argv[0],
-			  command_names[cfg->command]);
+		set_err(err, errlen, -EINVAL, "unexpected argument '%s' for '%s'", argv[0],
+			commands[cfg->command].name);
 		return -EINVAL;
 	}
 	if (argc > 2) {
-		set_error(err, errlen, "unexpected argument '%s' (usage: [INTERVAL [COUNT]])",
-			  argv[2]);
+		set_err(err, errlen, -EINVAL,
+			"unexpected argument '%s' (usage: [INTERVAL [COUNT]])", argv[2]);
 		return -EINVAL;
 	}
 	if (parse_seconds(argv[0], &cfg->interval_s)) {
-		set_error(err, errlen, "invalid INTERVAL '%s': a number of seconds > 0", argv[0]);
+		set_err(err, errlen, -EINVAL, "invalid INTERVAL '%s': a number of seconds > 0",
+			argv[0]);
 		return -EINVAL;
 	}
 	cfg->has_interval = true;
 	if (argc == 2 && parse_ulong(argv[1], 1, 1000000000UL, &cfg->count)) {
-		set_error(err, errlen, "invalid COUNT '%s': a whole number from 1 to 1000000000",
-			  argv[1]);
+		set_err(err, errlen, -EINVAL,
+			"invalid COUNT '%s': a whole number from 1 to 1000000000", argv[1]);
 		return -EINVAL;
 	}
 	return 0;
@@ -291,13 +278,13 @@ static int parse_positionals(int argc, char **argv, struct config *cfg, char *er
 static int check_combinations(struct config *cfg, char *err, size_t errlen)
 {
 	if (cfg->command == CMD_SNAPSHOT && cfg->state_file && cfg->format == FORMAT_PROMETHEUS) {
-		set_error(err, errlen,
-			  "--state-file does not apply to -f prometheus (Prometheus counters are "
-			  "cumulative since attach)");
+		set_err(err, errlen, -EINVAL,
+			"--state-file does not apply to -f prometheus (Prometheus counters are "
+			"cumulative since attach)");
 		return -EINVAL;
 	}
 	if (cfg->command == CMD_STATUS && cfg->format == FORMAT_PROMETHEUS) {
-		set_error(err, errlen, "status prints text or json");
+		set_err(err, errlen, -EINVAL, "status prints text or json");
 		return -EINVAL;
 	}
 	if (!cfg->pin_path)
@@ -329,23 +316,22 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, char *er
 
 			/* getopt sets optopt for long options too: name the word. */
 			if (!strncmp(word, "--", 2) && strchr(word, '='))
-				set_error(err, errlen, "option '%.*s' takes no value",
-					  (int)strcspn(word, "="), word);
+				set_err(err, errlen, -EINVAL, "option '%.*s' takes no value",
+					(int)strcspn(word, "="), word);
 			else if (!strncmp(word, "--", 2) || optopt <= 0 || optopt > 127)
-				set_error(err, errlen, "unknown option '%s'", word);
+				set_err(err, errlen, -EINVAL, "unknown option '%s'", word);
 			else
-				set_error(err, errlen, "unknown option '-%c'", optopt);
+				set_err(err, errlen, -EINVAL, "unknown option '-%c'", optopt);
 			return PARSE_ERROR;
 		}
 		if (opt == ':') {
-			set_error(err, errlen, "option %s needs a value",
-				  option_name(optopt, name, sizeof(name)));
+			set_err(err, errlen, -EINVAL, "option %s needs a value",
+				option_name(optopt, name, sizeof(name)));
 			return PARSE_ERROR;
 		}
 		if (!option_allowed(opt, cfg->command)) {
-			set_error(err, errlen, "option %s does not apply to '%s'",
-				  option_name(opt, name, sizeof(name)),
-				  command_names[cfg->command]);
+			set_err(err, errlen, -EINVAL, "option %s does not apply to '%s'",
+				option_name(opt, name, sizeof(name)), commands[cfg->command].name);
 			return PARSE_ERROR;
 		}
 		option_name(opt, name, sizeof(name));
@@ -368,7 +354,7 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, char *er
 			int family = opt == '4' ? AF_INET : AF_INET6;
 
 			if (cfg->family && cfg->family != family) {
-				set_error(err, errlen, "-4 and -6 exclude each other");
+				set_err(err, errlen, -EINVAL, "-4 and -6 exclude each other");
 				return PARSE_ERROR;
 			}
 			cfg->family = family;
@@ -406,14 +392,14 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, char *er
 			break;
 		case 'f':
 			if (format_given) {
-				set_error(err, errlen, "%s given twice", name);
+				set_err(err, errlen, -EINVAL, "%s given twice", name);
 				return PARSE_ERROR;
 			}
 			format_given = true;
 			if (parse_format(optarg, &cfg->format)) {
-				set_error(err, errlen,
-					  "%s: unknown format '%s' (text, json or prometheus)",
-					  name, optarg);
+				set_err(err, errlen, -EINVAL,
+					"%s: unknown format '%s' (text, json or prometheus)", name,
+					optarg);
 				return PARSE_ERROR;
 			}
 			break;

@@ -7,15 +7,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <linux/types.h>
+#include "commands.h"
 #include "tcpstatehist.h"
-
-enum tsh_command {
-	CMD_LIVE = 0,
-	CMD_ATTACH,
-	CMD_SNAPSHOT,
-	CMD_STATUS,
-	CMD_DETACH,
-};
 
 enum tsh_format {
 	FORMAT_TEXT = 0,
@@ -55,8 +48,6 @@ enum parse_result {
 	PARSE_VERSION,
 	PARSE_ERROR,
 };
-
-#define DEFAULT_PIN_PATH "/sys/fs/bpf/tcpstatehist"
 
 /*
  * Fills cfg from argv. On PARSE_ERROR, err holds a one-line message naming

@@ -27,11 +27,13 @@ static void add_table(struct snapshot *out, const struct tsh_table *t)
 		const struct tsh_slot *in = &t->slots[s];
 		struct tsh_slot *sum = &out->slots[s];
 
-		sum->count += in->count;
+		sum->count += in->unknown;
 		sum->unknown += in->unknown;
 		sum->sum_ns += in->sum_ns;
-		for (unsigned int b = 0; b < TSH_NBUCKETS; b++)
+		for (unsigned int b = 0; b < TSH_NBUCKETS; b++) {
+			sum->count += in->buckets[b];
 			sum->buckets[b] += in->buckets[b];
+		}
 	}
 }
 

@@ -1,24 +1,49 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Subcommands and the few helpers they share with main. */
+/*
+ * The command table: for each command its name, the function that runs it
+ * and the options it accepts. The parser (args.c) reads the names and the
+ * options, main.c the functions; each command lives in its cmd_*.c.
+ */
 #ifndef TSH_COMMANDS_H
 #define TSH_COMMANDS_H
 
-#include "args.h"
-#include "render.h"
+struct config;
 
-struct command {
-	const char *name;
-	int (*run)(const struct config *cfg); /* returns the exit status */
+/* Options come in groups; a command accepts some of them. */
+enum option_group {
+	OPTS_ANY = 0,	       /* -v, -h, -V: every command */
+	OPTS_VIEW = 1 << 0,    /* -T, -m */
+	OPTS_FILTER = 1 << 1,  /* -4, -6, -L, -D, -N */
+	OPTS_FORMAT = 1 << 2,  /* -f */
+	OPTS_OUTPUT = 1 << 3,  /* -o */
+	OPTS_PIN = 1 << 4,     /* --pin-path */
+	OPTS_STATE = 1 << 5,   /* --state-file */
+	OPTS_REPLACE = 1 << 6, /* --replace */
+	OPTS_AUDIT = 1 << 7,   /* --no-audit */
 };
 
-int run_attach(const struct config *cfg);
-int run_snapshot(const struct config *cfg);
-int run_status(const struct config *cfg);
-int run_detach(const struct config *cfg);
+/*
+ * X(ID, NAME, RUN, OPTIONS), one line per command. The live view comes
+ * first: it is the default, named by no word on the command line (its name
+ * is what error messages call it).
+ */
+/* clang-format off */
+#define TSH_COMMANDS(X)                                                                            \
+	X(CMD_LIVE, "live view", cmd_live, OPTS_VIEW | OPTS_FILTER | OPTS_FORMAT | OPTS_AUDIT)     \
+	X(CMD_ATTACH, "attach", cmd_attach, OPTS_FILTER | OPTS_PIN | OPTS_REPLACE)                 \
+	X(CMD_SNAPSHOT, "snapshot", cmd_snapshot,                                                  \
+	  OPTS_VIEW | OPTS_FORMAT | OPTS_OUTPUT | OPTS_PIN | OPTS_STATE)                           \
+	X(CMD_STATUS, "status", cmd_status, OPTS_FORMAT | OPTS_PIN)                                \
+	X(CMD_DETACH, "detach", cmd_detach, OPTS_PIN)
+/* clang-format on */
 
-/* The one error printer: "tcpstatehist: message" on stderr. */
-void p_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define COMMAND_ID(id, name, run, options) id,
+enum tsh_command { TSH_COMMANDS(COMMAND_ID) CMD_COUNT };
+#undef COMMAND_ID
 
-renderer_fn renderer_for(enum tsh_format format);
+/* Each runs its command and returns the exit status; only commands print. */
+#define COMMAND_DECLARE(id, name, run, options) int run(const struct config *cfg);
+TSH_COMMANDS(COMMAND_DECLARE)
+#undef COMMAND_DECLARE
 
 #endif /* TSH_COMMANDS_H */

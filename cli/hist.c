@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <stdio.h>
 #include "hist.h"
+#include "util.h"
 
 __u64 hist_known(const struct tsh_slot *slot)
 {
@@ -35,7 +36,7 @@ void format_duration_us(char *buf, size_t len, __u64 us)
 		const char *unit;
 	} units[] = { { 1e6 * 3600, "h" }, { 1e6, "s" }, { 1e3, "ms" } };
 
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
 		if (us >= units[i].scale) {
 			snprintf(buf, len, "%.3g%s", us / units[i].scale, units[i].unit);
 			return;

@@ -17,9 +17,8 @@
 #include <sys/statfs.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "args.h"
 #include "pins.h"
-#include "statefile.h"
+#include "util.h"
 #include "tcpstatehist.skel.h"
 
 #define BPFFS_ROOT "/sys/fs/bpf"
@@ -28,6 +27,11 @@ const char *const pin_names[PIN_NOBJECTS] = {
 	[PIN_MAIN_LINK] = "main_link",	     [PIN_RECOVER_LINK] = "recover_link",
 	[PIN_COUNTERS] = "counters",	     [PIN_MAIN_PROG] = "main_prog",
 	[PIN_RECOVER_PROG] = "recover_prog", [PIN_META] = "meta",
+};
+
+const struct prog_desc prog_table[NPROGS] = {
+	[PROG_MAIN] = { "tsh_main", PIN_MAIN_PROG, PIN_MAIN_LINK },
+	[PROG_RECOVER] = { "tsh_recover", PIN_RECOVER_PROG, PIN_RECOVER_LINK },
 };
 
 static void pin_path_of(char *buf, size_t len, const char *dir, enum pin_object obj)
@@ -270,12 +274,14 @@ static void missing_list(unsigned int present, char *buf, size_t len)
 int pins_open(const char *dir, struct pinned *p, char *err, size_t errlen)
 {
 	unsigned int present = 0, all = (1u << PIN_NOBJECTS) - 1;
-	__u32 main_id = 0, recover_id = 0;
 	char missing[128], opt[4200];
+	__u32 ids[NPROGS];
 	int ret;
 
 	memset(p, 0, sizeof(*p));
-	p->kernel.counters_fd = p->kernel.main_prog_fd = p->recover_prog_fd = p->meta_fd = -1;
+	p->kernel.counters_fd = p->kernel.main_prog_fd = p->meta_fd = -1;
+	for (int i = 0; i < NPROGS; i++)
+		p->prog_fds[i] = -1;
 	ret = check_dir(dir, err, errlen);
 	if (ret == -ENOENT || (!ret && !(present = present_pins(dir)))) {
 		snprintf(err, errlen,
@@ -300,22 +306,20 @@ int pins_open(const char *dir, struct pinned *p, char *err, size_t errlen)
 	ret = open_counters(dir, p, err, errlen);
 	if (ret)
 		goto fail;
-	p->kernel.main_prog_fd = open_prog(dir, PIN_MAIN_PROG, "tsh_main", &main_id, err, errlen);
-	if (p->kernel.main_prog_fd < 0) {
-		ret = p->kernel.main_prog_fd;
-		goto fail;
+	for (int i = 0; i < NPROGS; i++) {
+		p->prog_fds[i] = open_prog(dir, prog_table[i].prog, prog_table[i].name, &ids[i],
+					   err, errlen);
+		if (p->prog_fds[i] < 0) {
+			ret = p->prog_fds[i];
+			goto fail;
+		}
 	}
-	p->recover_prog_fd =
-		open_prog(dir, PIN_RECOVER_PROG, "tsh_recover", &recover_id, err, errlen);
-	if (p->recover_prog_fd < 0) {
-		ret = p->recover_prog_fd;
-		goto fail;
+	p->kernel.main_prog_fd = p->prog_fds[PROG_MAIN];
+	for (int i = 0; i < NPROGS; i++) {
+		ret = check_link(dir, prog_table[i].link, ids[i], err, errlen);
+		if (ret)
+			goto fail;
 	}
-	ret = check_link(dir, PIN_MAIN_LINK, main_id, err, errlen);
-	if (!ret)
-		ret = check_link(dir, PIN_RECOVER_LINK, recover_id, err, errlen);
-	if (ret)
-		goto fail;
 	return 0;
 fail:
 	pins_close(p);
@@ -324,14 +328,37 @@ fail:
 
 void pins_close(struct pinned *p)
 {
-	int *fds[] = { &p->kernel.counters_fd, &p->kernel.main_prog_fd, &p->recover_prog_fd,
-		       &p->meta_fd };
+	if (p->kernel.counters_fd >= 0)
+		close(p->kernel.counters_fd);
+	for (int i = 0; i < NPROGS; i++)
+		if (p->prog_fds[i] >= 0)
+			close(p->prog_fds[i]);
+	if (p->meta_fd >= 0)
+		close(p->meta_fd);
+	p->kernel.counters_fd = p->kernel.main_prog_fd = p->meta_fd = -1;
+	for (int i = 0; i < NPROGS; i++)
+		p->prog_fds[i] = -1;
+}
 
-	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
+unsigned int pins_prog_ids(const char *dir, __u32 ids[NPROGS])
+{
+	unsigned int n = 0;
+	char path[4096];
+
+	for (int i = 0; i < NPROGS; i++) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd;
+
+		pin_path_of(path, sizeof(path), dir, prog_table[i].prog);
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+			ids[n++] = info.id;
+		close(fd);
 	}
+	return n;
 }
 
 static int pin_meta(const char *path, const struct tsh_meta *meta)
@@ -403,7 +430,7 @@ int pins_remove(const char *dir, bool remove_dir, char *err, size_t errlen)
 	ret = check_dir(dir, err, errlen);
 	if (ret)
 		return ret == -ENOENT ? 0 : ret;
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
 		pin_path_of(path, sizeof(path), dir, order[i]);
 		if (!unlink(path))
 			removed++;

@@ -14,6 +14,9 @@
 
 struct tcpstatehist_bpf;
 
+/* Where attach pins when --pin-path is not given. */
+#define DEFAULT_PIN_PATH "/sys/fs/bpf/tcpstatehist"
+
 enum pin_object {
 	PIN_MAIN_LINK = 0,
 	PIN_RECOVER_LINK,
@@ -26,13 +29,34 @@ enum pin_object {
 
 extern const char *const pin_names[PIN_NOBJECTS];
 
+/* The programs, in the order they attach: the recover program runs after the main one. */
+enum tsh_prog {
+	PROG_MAIN = 0,
+	PROG_RECOVER,
+	NPROGS,
+};
+
+struct prog_desc {
+	const char *name; /* the program's name in the kernel */
+	enum pin_object prog;
+	enum pin_object link;
+};
+
+extern const struct prog_desc prog_table[NPROGS];
+
 /* An opened, verified pin set. */
 struct pinned {
-	struct tsh_kernel kernel; /* counters_fd, main_prog_fd */
-	int recover_prog_fd;
+	struct tsh_kernel kernel; /* counters_fd; main_prog_fd is prog_fds[PROG_MAIN] */
+	int prog_fds[NPROGS];
 	int meta_fd;
 	struct tsh_meta meta;
 };
+
+/* When the set was attached, in seconds since the epoch. */
+static inline __u64 pins_attach_seconds(const struct tsh_meta *meta)
+{
+	return meta->attach_realtime_ns / 1000000000ull;
+}
 
 /*
  * Mounts bpffs at /sys/fs/bpf if nothing is mounted there, creates dir (0700)
@@ -71,5 +95,11 @@ int pins_create(const char *dir, struct tcpstatehist_bpf *skel, const struct tsh
  * Returns the number of pins removed, or a negative errno with err filled.
  */
 int pins_remove(const char *dir, bool remove_dir, char *err, size_t errlen);
+
+/*
+ * Ids of the programs pinned under dir, whatever state the set is in: as
+ * many as could be opened, written to ids and counted in the return value.
+ */
+unsigned int pins_prog_ids(const char *dir, __u32 ids[NPROGS]);
 
 #endif /* TSH_PINS_H */

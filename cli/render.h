@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Renderers: pure functions of a snapshot that write to a FILE *. They never
- * touch a map. Each returns 0, or -EIO when the stream reports an error.
+ * Renderers: pure functions of plain data (a snapshot, a status) that write
+ * to a FILE *. They never touch a map. Each returns 0, or -EIO when the
+ * stream reports an error.
  */
 #ifndef TSH_RENDER_H
 #define TSH_RENDER_H
 
 #include <stdbool.h>
 #include <stdio.h>
+#include "pins.h"
 #include "snapshot.h"
 
 struct render_opts {
@@ -26,5 +28,42 @@ int render_json(FILE *out, const struct snapshot *snap, const struct render_opts
 int render_prometheus(FILE *out, const struct snapshot *snap, const struct render_opts *opts);
 
 typedef int (*renderer_fn)(FILE *out, const struct snapshot *snap, const struct render_opts *opts);
+
+/* Where status found the programs' run counts and times. */
+enum stats_source {
+	STATS_UNAVAILABLE = 0, /* stats_error says why */
+	STATS_WINDOW,	       /* turned on for stats_window_s seconds */
+	STATS_CUMULATIVE,      /* since kernel.bpf_stats_enabled was set */
+};
+
+struct prog_cost {
+	const char *name;
+	__u64 run_cnt;
+	__u64 run_time_ns;
+	__u64 recursion_misses;
+};
+
+/* What status reports about one pin path. */
+struct status {
+	const char *pin_path;
+	bool attached; /* false: nothing else is set */
+	struct tsh_meta meta;
+	__u64 now; /* seconds since the epoch, for "N s ago" */
+	__u64 transitions;
+	__u64 missed;
+	__u64 start_fallbacks;
+	__u64 start_reclaims;
+	__u64 memlock;
+	enum stats_source stats_source;
+	unsigned int stats_window_s;
+	char stats_error[128];
+	struct prog_cost progs[NPROGS];
+};
+
+int render_status_text(FILE *out, const struct status *st);
+int render_status_json(FILE *out, const struct status *st);
+
+/* The filters as the options that set them: "-4 -L 80 -N /run/netns/x", or "none". */
+void describe_filters(const struct tsh_meta *meta, char *buf, size_t len);
 
 #endif /* TSH_RENDER_H */

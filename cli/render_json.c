@@ -1,90 +1,90 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * JSON Lines: one object per summary. The shape never depends on the data:
- * arrays stay arrays, absent values are null. State names come from a fixed
- * table, so no string here needs escaping.
+ * arrays stay arrays, absent values are null.
  */
 #include <errno.h>
-#include <time.h>
 #include "hist.h"
+#include "json_writer.h"
 #include "render.h"
+#include "util.h"
 
-static void print_time(FILE *out, const char *key, __u64 realtime)
+static void put_time(struct json_writer *w, const char *key, __u64 realtime)
 {
-	time_t t = realtime;
-	struct tm tm;
-	char when[32];
+	char when[UTC_LEN];
 
-	gmtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(out, "\"%s\":\"%s\"", key, when);
+	format_utc(when, sizeof(when), realtime);
+	json_key_string(w, key, when);
 }
 
-static void print_percentile(FILE *out, const char *key, const struct tsh_slot *slot, double p)
+/* A bucket's upper bound in us; null for the last bucket, which has none. */
+static void put_bound(struct json_writer *w, const char *key, int b)
 {
-	int b = hist_percentile(slot, p);
-
+	json_key(w, key);
 	if (b < 0 || hist_bucket_is_last(b))
-		fprintf(out, ",\"%s\":null", key);
+		json_null(w);
 	else
-		fprintf(out, ",\"%s\":%llu", key, (unsigned long long)hist_bucket_upper_us(b));
+		json_u64(w, hist_bucket_upper_us(b));
 }
 
-static void print_transition(FILE *out, unsigned int slot_index, const struct tsh_slot *slot)
+static void put_transition(struct json_writer *w, unsigned int slot_index,
+			   const struct tsh_slot *slot)
 {
 	const char *oldname, *newname;
-	bool first = true;
 
 	slot_names(slot_index, &oldname, &newname);
-	fprintf(out,
-		"{\"old_state\":\"%s\",\"new_state\":\"%s\",\"count\":%llu,\"unknown\":%llu,"
-		"\"sum_ns\":%llu",
-		oldname, newname, (unsigned long long)slot->count,
-		(unsigned long long)slot->unknown, (unsigned long long)slot->sum_ns);
-	print_percentile(out, "p50_us", slot, 50);
-	print_percentile(out, "p90_us", slot, 90);
-	print_percentile(out, "p99_us", slot, 99);
-	print_percentile(out, "max_us", slot, 100);
-	fprintf(out, ",\"buckets\":[");
+	json_begin_object(w);
+	json_key_string(w, "old_state", oldname);
+	json_key_string(w, "new_state", newname);
+	json_key_u64(w, "count", slot->count);
+	json_key_u64(w, "unknown", slot->unknown);
+	json_key_u64(w, "sum_ns", slot->sum_ns);
+	put_bound(w, "p50_us", hist_percentile(slot, 50));
+	put_bound(w, "p90_us", hist_percentile(slot, 90));
+	put_bound(w, "p99_us", hist_percentile(slot, 99));
+	put_bound(w, "max_us", hist_percentile(slot, 100));
+	json_key(w, "buckets");
+	json_begin_array(w);
 	for (unsigned int b = 0; b < TSH_NBUCKETS; b++) {
 		if (!slot->buckets[b])
 			continue;
-		fprintf(out, "%s{\"le_us\":", first ? "" : ",");
-		if (hist_bucket_is_last(b))
-			fprintf(out, "null");
-		else
-			fprintf(out, "%llu", (unsigned long long)hist_bucket_upper_us(b));
-		fprintf(out, ",\"count\":%llu}", (unsigned long long)slot->buckets[b]);
-		first = false;
+		json_begin_object(w);
+		put_bound(w, "le_us", b);
+		json_key_u64(w, "count", slot->buckets[b]);
+		json_end_object(w);
 	}
-	fprintf(out, "]}");
+	json_end_array(w);
+	json_end_object(w);
 }
 
 int render_json(FILE *out, const struct snapshot *snap, const struct render_opts *opts)
 {
 	unsigned int order[TSH_NSLOTS], norder = slot_display_order(order);
-	bool first = true;
+	struct json_writer w;
 
-	fputc('{', out);
-	print_time(out, "time", snap->taken_realtime);
-	if (opts->interval_s > 0)
-		fprintf(out, ",\"interval_s\":%.3f,\"since\":null", opts->interval_s);
-	else {
-		fprintf(out, ",\"interval_s\":null,");
-		print_time(out, "since", opts->since_realtime);
+	json_init(&w, out);
+	json_begin_object(&w);
+	put_time(&w, "time", snap->taken_realtime);
+	if (opts->interval_s > 0) {
+		json_key(&w, "interval_s");
+		json_fixed(&w, opts->interval_s, 3);
+		json_key_null(&w, "since");
+	} else {
+		json_key_null(&w, "interval_s");
+		put_time(&w, "since", opts->since_realtime);
 	}
-	fprintf(out, ",\"total\":%llu,\"missed\":%llu,\"transitions\":[",
-		(unsigned long long)snapshot_total(snap), (unsigned long long)snap->missed);
+	json_key_u64(&w, "total", snapshot_total(snap));
+	json_key_u64(&w, "missed", snap->missed);
+	json_key(&w, "transitions");
+	json_begin_array(&w);
 	for (unsigned int i = 0; i < norder; i++) {
 		const struct tsh_slot *slot = &snap->slots[order[i]];
 
-		if (!slot->count)
-			continue;
-		if (!first)
-			fputc(',', out);
-		print_transition(out, order[i], slot);
-		first = false;
+		if (slot->count)
+			put_transition(&w, order[i], slot);
 	}
-	fprintf(out, "]}\n");
+	json_end_array(&w);
+	json_end_object(&w);
+	fputc('\n', out);
 	return ferror(out) ? -EIO : 0;
 }

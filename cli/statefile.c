@@ -6,15 +6,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "statefile.h"
+#include "util.h"
 
 #define MAGIC_LEN 8
 #define HEADER_LEN (MAGIC_LEN + 4 * 4 + 2 * 8 + STATEFILE_PATH_LEN)
@@ -190,14 +189,6 @@ int statefile_lock(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
-int lock_exclusive(int fd)
-{
-	while (flock(fd, LOCK_EX))
-		if (errno != EINTR)
-			return -errno;
-	return 0;
-}
-
 int statefile_read(const char *path, struct statefile_owner *owner, struct snapshot *snap,
 		   bool *found, char *err, size_t errlen)
 {
@@ -250,68 +241,21 @@ out:
 	return ret;
 }
 
-static int write_all(int fd, const unsigned char *buf, size_t len)
+static int write_state(FILE *out, const void *buf)
 {
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= n;
-	}
-	return 0;
+	return fwrite(buf, statefile_size(), 1, out) == 1 ? 0 : -1;
 }
 
 int statefile_write(const char *path, const struct statefile_owner *owner,
 		    const struct snapshot *snap, char *err, size_t errlen)
 {
-	char *copy = strdup(path), *base = strdup(path), tmp[4096];
-	size_t len = statefile_size();
-	unsigned char *buf = malloc(len);
-	struct stat st;
-	int fd = -1, ret;
+	unsigned char *buf = malloc(statefile_size());
+	int ret;
 
-	if (!copy || !base || !buf) {
-		snprintf(err, errlen, "out of memory");
-		ret = -ENOMEM;
-		goto out;
-	}
-	if (!lstat(path, &st) && !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "not a regular file (symlinks are refused)");
-		ret = -EINVAL;
-		goto out;
-	}
-	if (snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dirname(copy), basename(base)) >=
-	    (int)sizeof(tmp)) {
-		snprintf(err, errlen, "path too long");
-		ret = -ENAMETOOLONG;
-		goto out;
-	}
-	statefile_encode(owner, snap, buf, len);
-	fd = mkstemp(tmp); /* 0600 */
-	if (fd < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot create a temporary file beside it: %s",
-			 strerror(errno));
-		goto out;
-	}
-	ret = write_all(fd, buf, len);
-	if (!ret && fsync(fd))
-		ret = -errno;
-	if (close(fd) && !ret)
-		ret = -errno;
-	if (!ret && rename(tmp, path))
-		ret = -errno;
-	if (ret) {
-		snprintf(err, errlen, "cannot save: %s", strerror(-ret));
-		unlink(tmp);
-	}
-out:
+	if (!buf)
+		return set_err(err, errlen, -ENOMEM, "out of memory");
+	statefile_encode(owner, snap, buf, statefile_size());
+	ret = replace_file(path, 0600, write_state, buf, err, errlen);
 	free(buf);
-	free(base);
-	free(copy);
 	return ret;
 }

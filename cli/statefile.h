@@ -39,13 +39,6 @@ int statefile_decode(const void *buf, size_t len, struct statefile_owner *owner,
 		     struct snapshot *out, char *err, size_t errlen);
 
 /*
- * Waits for an exclusive flock on fd, through signals: 0, or -errno. The pin
- * directory's lock and the state file's lock both wait: overlapping runs take
- * turns, none is lost.
- */
-int lock_exclusive(int fd);
-
-/*
  * Takes an exclusive lock on PATH.lock (created 0600), held until the
  * returned descriptor is closed; waits for another holder. fd, or a negative
  * errno with err filled in.
@@ -59,7 +52,7 @@ int statefile_lock(const char *path, char *err, size_t errlen);
 int statefile_read(const char *path, struct statefile_owner *owner, struct snapshot *snap,
 		   bool *found, char *err, size_t errlen);
 
-/* Replaces PATH atomically: a 0600 temporary file beside it, fsync, rename. */
+/* Replaces PATH atomically (replace_file), mode 0600. */
 int statefile_write(const char *path, const struct statefile_owner *owner,
 		    const struct snapshot *snap, char *err, size_t errlen);
 

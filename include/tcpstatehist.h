@@ -11,7 +11,7 @@
  * Bumped whenever anything below changes shape: pinned maps written by one
  * layout must never be read by a binary built for another.
  */
-#define TSH_LAYOUT_VERSION 3
+#define TSH_LAYOUT_VERSION 4
 
 /* Not every file that includes this header uses every table in it. */
 #define TSH_UNUSED __attribute__((unused))
@@ -77,7 +77,13 @@ enum tsh_writer {
 };
 
 struct tsh_slot {
-	__u64 count;   /* every transition of this pair */
+	/*
+	 * Every transition of this pair: unknown plus the buckets. The programs
+	 * leave it 0 and the collector derives it, so that a reading taken
+	 * while a program is half-way through an event never shows a count
+	 * that its parts do not add up to.
+	 */
+	__u64 count;
 	__u64 unknown; /* of which: no known start time */
 	__u64 sum_ns;  /* total of the known durations */
 	__u64 buckets[TSH_NBUCKETS];

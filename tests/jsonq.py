@@ -12,6 +12,7 @@ schema of every object, and answers one query:
   total                    sum of all counts
   bucket OLD NEW LE_US     sum of the pair's bucket with that upper bound
   pairs                    "OLD NEW count" per pair, summed, sorted
+  table                    "OLD NEW count unknown" per pair, summed, sorted
   accounts "OLD NEW N"...  the truth is exactly these pairs and counts: exit 0
                            when the counts equal it and missed is 0, or when
                            every count is <= its truth and the shortfall is
@@ -93,6 +94,14 @@ def main():
             sums[key] = sums.get(key, 0) + t["count"]
         for (old, new), c in sorted(sums.items()):
             print(old, new, c)
+    elif q == "table":
+        sums = {}
+        for t in pairs:
+            key = (t["old_state"], t["new_state"])
+            count, unknown = sums.get(key, (0, 0))
+            sums[key] = (count + t["count"], unknown + t["unknown"])
+        for (old, new), (c, u) in sorted(sums.items()):
+            print(old, new, c, u)
     elif q == "accounts":
         truth = {}
         for spec in args[1:]:

@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-# Bad input and faults (issue 5): every case exits non-zero with exactly one
+# Bad input and faults: every case exits non-zero with exactly one
 # line on stderr that says what is wrong; output errors are detected; signals
 # at any moment leave nothing attached.
 #

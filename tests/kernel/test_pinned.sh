@@ -314,6 +314,33 @@ check "detach" quiet "$TSH" detach --pin-path "$PIN"
 check "detach: nothing of ours in bpftool prog, no pin dir" sh -c "
 	! bpftool prog show id $MAIN_ID >/dev/null 2>&1 && test ! -e '$PIN'"
 
+# --- the live view and the daemonless mode agree ---------------------------
+# Over the same connections both give the same pairs, counts and unknowns, on
+# every kernel (the kernel matrix runs this file on each).
+PIN3=/sys/fs/bpf/tsh-test3-$$
+on_exit "'$TSH' detach --pin-path '$PIN3'"
+if quiet "$TSH" attach -N "/run/netns/$NS" --pin-path "$PIN3"; then
+	"$TSH" -f json -N "/run/netns/$NS" >"$WORK/parity-live" 2>"$WORK/parity-live.err" &
+	LIVE=$!
+	if wait_attached "$LIVE"; then
+		traffic 20 7301
+		kill -INT "$LIVE"
+		wait "$LIVE"
+		"$TSH" snapshot --pin-path "$PIN3" -f json >"$WORK/parity-pinned"
+		expect_eq "live view: nothing missed over 20 connections" "0" \
+			"$($JSONQ missed <"$WORK/parity-live")"
+		expect_eq "live view and daemonless mode: same pairs, counts and unknowns" \
+			"$($JSONQ table <"$WORK/parity-live")" "$($JSONQ table <"$WORK/parity-pinned")"
+		expect_eq "a server child's SYN_RECV->ESTABLISHED is known" "20" \
+			"$($JSONQ known SYN_RECV ESTABLISHED <"$WORK/parity-pinned")"
+	else
+		not_ok "live view beside an attached set" "$(cat "$WORK/parity-live.err")"
+	fi
+	quiet "$TSH" detach --pin-path "$PIN3"
+else
+	not_ok "attach for the parity test"
+fi
+
 # --- --pin-path refusals ---------------------------------------------------
 ln -s /sys/fs/bpf "$PIN"
 on_exit "rm -f '$PIN'"

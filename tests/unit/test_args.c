@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <sys/socket.h>
 #include "args.h"
+#include "pins.h"
 #include "unit.h"
 
 #define ARGV(...) ((char *[]){ "tcpstatehist", ##__VA_ARGS__, NULL })

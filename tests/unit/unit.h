@@ -41,7 +41,7 @@ struct unit_test {
 	void (*fn)(void);
 };
 
-/* Each test file defines one table and registers it in unit_main.c. */
+/* Each test file defines one table; the Makefile lists them for unit_main.c. */
 #define UNIT_TESTS(group) const struct unit_test group[]
 #define UNIT_END                                                                                   \
 	{                                                                                          \

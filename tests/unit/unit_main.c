@@ -5,24 +5,16 @@
 
 int unit_failures;
 
-extern const struct unit_test hist_tests[];
-extern const struct unit_test args_tests[];
-extern const struct unit_test snapshot_tests[];
-extern const struct unit_test render_tests[];
-extern const struct unit_test statefile_tests[];
-extern const struct unit_test fuzz_regression_tests[];
+/* tests.h, generated from tests/unit/test_*.c: UNIT_GROUP(name) for each table. */
+#define UNIT_GROUP(group) extern const struct unit_test group[];
+#include "tests.h"
+#undef UNIT_GROUP
 
-/* One group a line: each is added by a different change, so they must not conflict. */
-/* clang-format off */
+#define UNIT_GROUP(group) group,
 static const struct unit_test *const groups[] = {
-	hist_tests,
-	args_tests,
-	snapshot_tests,
-	render_tests,
-	statefile_tests,
-	fuzz_regression_tests,
+#include "tests.h"
 };
-/* clang-format on */
+#undef UNIT_GROUP
 
 int main(void)
 {

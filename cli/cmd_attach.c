@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * attach and detach: load the programs and pin them with their maps, so that
+ * they keep counting with no process left; unpin them. The pin layout lives
+ * in pins.c.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/random.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "common.h"
+#include "loader.h"
+#include "pins.h"
+#include "tcpstatehist.skel.h"
+
+static int fill_meta(const struct config *cfg, struct tsh_meta *meta, char *err, size_t errlen)
+{
+	struct timespec now;
+	int ret;
+
+	memset(meta, 0, sizeof(*meta));
+	meta->layout_version = TSH_LAYOUT_VERSION;
+	meta->family = cfg->family;
+	if (cfg->netns_path &&
+	    (ret = netns_inode(cfg->netns_path, &meta->netns_inode, err, errlen)))
+		return ret;
+	if (getrandom(&meta->attach_id, sizeof(meta->attach_id), 0) != sizeof(meta->attach_id))
+		return set_err(err, errlen, -errno, "cannot get random bytes: %s", strerror(errno));
+	clock_gettime(CLOCK_REALTIME, &now);
+	meta->attach_realtime_ns = (__u64)now.tv_sec * 1000000000ull + now.tv_nsec;
+	if (cfg->lports.enabled)
+		snprintf(meta->lports, sizeof(meta->lports), "%s", cfg->lports.spec);
+	if (cfg->rports.enabled)
+		snprintf(meta->rports, sizeof(meta->rports), "%s", cfg->rports.spec);
+	if (cfg->netns_path)
+		snprintf(meta->netns_path, sizeof(meta->netns_path), "%s", cfg->netns_path);
+	return 0;
+}
+
+/* Refuses an existing set unless --replace; *replace when there is one to replace. */
+static int check_existing(const struct config *cfg, bool *replace, char *err, size_t errlen)
+{
+	char why[ERR_LEN], when[UTC_LEN], filters[512];
+	struct pinned old;
+	int ret;
+
+	*replace = false;
+	if (!pins_any(cfg->pin_path))
+		return 0;
+	*replace = true;
+	if (cfg->replace)
+		return 0;
+	ret = pins_open(cfg->pin_path, &old, why, sizeof(why));
+	if (ret)
+		return set_err(err, errlen, ret, "%s (or attach --replace)", why);
+	format_utc(when, sizeof(when), pins_attach_seconds(&old.meta));
+	describe_filters(&old.meta, filters, sizeof(filters));
+	pins_close(&old);
+	return set_err(err, errlen, -EEXIST,
+		       "already attached at %s since %s (filters: %s): detach first, or attach "
+		       "--replace",
+		       cfg->pin_path, when, filters);
+}
+
+int cmd_attach(const struct config *cfg)
+{
+	struct tcpstatehist_bpf *skel = NULL;
+	struct tsh_kernel kernel = { 0 };
+	char err[ERR_LEN] = "", filters[512];
+	bool replace, created = false;
+	struct tsh_meta meta;
+	int lock = -1, ret;
+
+	ret = fill_meta(cfg, &meta, err, sizeof(err));
+	if (ret)
+		goto out;
+	ret = pins_prepare_dir(cfg->pin_path, &created, err, sizeof(err));
+	if (ret)
+		goto out;
+	/* Two attaches, or an attach and a detach, take turns. */
+	lock = pins_lock_dir(cfg->pin_path, err, sizeof(err));
+	if (lock < 0) {
+		ret = lock;
+		goto out;
+	}
+	ret = check_existing(cfg, &replace, err, sizeof(err));
+	if (ret)
+		goto out;
+	ret = loader_load(cfg, &skel, &kernel, err, sizeof(err));
+	if (!ret)
+		ret = loader_attach(skel, err, sizeof(err));
+	/* The new programs count before the old ones go: no gap, and no mix. */
+	if (!ret && replace && (ret = pins_remove(cfg->pin_path, false, err, sizeof(err))) > 0)
+		ret = 0;
+	if (!ret)
+		ret = pins_create(cfg->pin_path, skel, &meta, err, sizeof(err));
+	if (ret)
+		goto out;
+	/* The pins hold the links now; destroying the skeleton must not detach. */
+	bpf_link__disconnect(skel->links.tsh_main);
+	bpf_link__disconnect(skel->links.tsh_recover);
+out:
+	tcpstatehist_bpf__destroy(skel);
+	/* A failed attach takes away the directory it made (empty: nothing was pinned). */
+	if (ret && created)
+		rmdir(cfg->pin_path);
+	if (lock >= 0)
+		close(lock);
+	if (!ret) {
+		describe_filters(&meta, filters, sizeof(filters));
+		printf("attached: pins under %s (filters: %s)\n", cfg->pin_path, filters);
+		ret = output_flush(stdout, err, sizeof(err));
+	}
+	return command_exit(ret, err);
+}
+
+/*
+ * The kernel frees a link and its program after the last reference goes,
+ * a little later (deferred work, RCU). Waits, bounded, so that "nothing of
+ * ours is left" holds when detach returns.
+ */
+static void wait_progs_freed(const __u32 *ids, unsigned int n)
+{
+	for (int tries = 0; tries < 500; tries++) {
+		bool left = false;
+
+		for (unsigned int i = 0; i < n; i++) {
+			int fd = bpf_prog_get_fd_by_id(ids[i]);
+
+			if (fd >= 0) {
+				close(fd);
+				left = true;
+			}
+		}
+		if (!left)
+			return;
+		usleep(10000);
+	}
+}
+
+int cmd_detach(const struct config *cfg)
+{
+	char err[ERR_LEN] = "";
+	unsigned int nids;
+	__u32 ids[NPROGS];
+	struct pinned p;
+	bool complete;
+	int lock, ret;
+
+	lock = pins_lock_dir(cfg->pin_path, err, sizeof(err));
+	if (lock < 0) {
+		ret = lock;
+		if (lock == -ENOENT)
+			set_err(err, sizeof(err), ret, "nothing attached: no pins at %s",
+				cfg->pin_path);
+		goto out;
+	}
+	complete = !pins_open(cfg->pin_path, &p, err, sizeof(err));
+	if (complete)
+		pins_close(&p);
+	nids = pins_prog_ids(cfg->pin_path, ids);
+	ret = pins_remove(cfg->pin_path, true, err, sizeof(err));
+	close(lock);
+	if (ret == 0)
+		ret = set_err(err, sizeof(err), -ENOENT, "nothing attached: no pins at %s",
+			      cfg->pin_path);
+	if (ret < 0)
+		goto out;
+	wait_progs_freed(ids, nids);
+	if (complete)
+		printf("detached: removed %d pins and %s\n", ret, cfg->pin_path);
+	else
+		printf("detached: removed an incomplete or foreign-layout pin set (%d of %d pins) "
+		       "and %s\n",
+		       ret, PIN_NOBJECTS, cfg->pin_path);
+	ret = output_flush(stdout, err, sizeof(err));
+out:
+	return command_exit(ret, err);
+}

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The live view (the default command): loads its own programs, prints a
+ * summary every INTERVAL, or one at the end, and detaches on exit.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <time.h>
+#include "audit.h"
+#include "common.h"
+#include "loader.h"
+#include "tcpstatehist.skel.h"
+
+/*
+ * Signals that end the live view arrive through sigtimedwait(), never a
+ * handler: blocked from the start, one that comes during load or a read waits
+ * until the current step is done, so the programs are always detached.
+ */
+static void block_exit_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigprocmask(SIG_BLOCK, set, NULL);
+}
+
+/* Sleeps until the deadline; true if a signal asked us to stop first. */
+static bool wait_until(const sigset_t *set, const struct timespec *deadline)
+{
+	for (;;) {
+		struct timespec now, left;
+		int sig;
+
+		if (!deadline) {
+			sig = sigwaitinfo(set, NULL);
+		} else {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			left.tv_sec = deadline->tv_sec - now.tv_sec;
+			left.tv_nsec = deadline->tv_nsec - now.tv_nsec;
+			if (left.tv_nsec < 0) {
+				left.tv_sec--;
+				left.tv_nsec += 1000000000L;
+			}
+			if (left.tv_sec < 0)
+				return false;
+			sig = sigtimedwait(set, NULL, &left);
+		}
+		if (sig > 0)
+			return true;
+		if (errno == EAGAIN)
+			return false;
+		/* EINTR from a signal we do not wait for (SIGSTOP/SIGCONT): go on. */
+	}
+}
+
+static void advance(struct timespec *t, double seconds)
+{
+	long long ns = (long long)(seconds * 1e9);
+
+	t->tv_sec += ns / 1000000000LL;
+	t->tv_nsec += ns % 1000000000LL;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
+}
+
+static int print_summary(const struct config *cfg, const struct snapshot *cur,
+			 const struct snapshot *prev, __u64 started_realtime, char *err,
+			 size_t errlen)
+{
+	struct render_opts opts = {
+		.timestamp = cfg->timestamp,
+		.milliseconds = cfg->milliseconds,
+		.since_realtime = started_realtime,
+	};
+	struct snapshot interval;
+
+	/* Prometheus wants counters cumulative since the start. */
+	if (cfg->format == FORMAT_PROMETHEUS)
+		return output_stream(stdout, renderer_for(cfg->format), cur, &opts, err, errlen);
+	snapshot_diff(cur, prev, &interval);
+	opts.interval_s = (cur->taken_ns - prev->taken_ns) / 1e9;
+	return output_stream(stdout, renderer_for(cfg->format), &interval, &opts, err, errlen);
+}
+
+int cmd_live(const struct config *cfg)
+{
+	struct tcpstatehist_bpf *skel = NULL;
+	struct tsh_kernel kernel = { 0 };
+	struct audit audit = { 0 };
+	struct snapshot prev, cur, base;
+	bool audit_warned = false;
+	struct timespec deadline;
+	char err[ERR_LEN] = "";
+	sigset_t signals;
+	__u64 started;
+	int ret;
+
+	block_exit_signals(&signals);
+	ret = loader_load(cfg, &skel, &kernel, err, sizeof(err));
+	if (!ret)
+		ret = loader_attach(skel, err, sizeof(err));
+	if (!ret && !cfg->no_audit && !(ret = audit_open(&audit, err, sizeof(err))))
+		kernel.audit = &audit;
+	if (!ret)
+		ret = collect_snapshot(&kernel, &prev, COLLECT_TRIES_SETTLE, err, sizeof(err));
+	if (ret)
+		goto out;
+	base = prev;
+	started = prev.taken_realtime;
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	for (unsigned long n = 0; !cfg->count || n < cfg->count; n++) {
+		bool stop, last;
+
+		if (cfg->has_interval)
+			advance(&deadline, cfg->interval_s);
+		stop = wait_until(&signals, cfg->has_interval ? &deadline : NULL);
+		last = stop || !cfg->has_interval || n + 1 == cfg->count;
+		ret = collect_snapshot(&kernel, &cur, last ? COLLECT_TRIES_SETTLE : COLLECT_TRIES,
+				       err, sizeof(err));
+		if (ret)
+			break;
+		cur.missed = snapshot_audited_missed(&cur.kernel, &base.kernel, last);
+		if (!audit_warned && snapshot_audit_blind(&cur.kernel, &base.kernel)) {
+			p_err("warning: another program hides sock:inet_sock_set_state from perf "
+			      "(tcpstates?): missed omits events the kernel gave to no program");
+			audit_warned = true;
+		}
+		ret = print_summary(cfg, &cur, &prev, started, err, sizeof(err));
+		if (ret)
+			break;
+		snapshot_advance(&prev, &cur);
+		if (stop || !cfg->has_interval)
+			break;
+	}
+out:
+	audit_close(&audit);
+	tcpstatehist_bpf__destroy(skel);
+	return command_exit(ret, err);
+}
