@@ -166,11 +166,33 @@ int statefile_decode(const void *buf, size_t len, struct statefile_owner *owner,
 	return 0;
 }
 
+/*
+ * A state file must be missing or a regular file. Checked before the lock
+ * file is made, so a refused path leaves nothing beside it.
+ */
+static int check_state_path(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(path, &st))
+		return errno == ENOENT ? 0 : set_err(err, errlen, -errno, "%s", strerror(errno));
+	if (S_ISLNK(st.st_mode))
+		return set_err(err, errlen, -ELOOP, "is a symlink (refused)");
+	if (S_ISDIR(st.st_mode))
+		return set_err(err, errlen, -EISDIR, "is a directory");
+	if (!S_ISREG(st.st_mode))
+		return set_err(err, errlen, -EINVAL, "not a regular file");
+	return 0;
+}
+
 int statefile_lock(const char *path, char *err, size_t errlen)
 {
 	char lock[4096];
 	int fd, ret;
 
+	ret = check_state_path(path, err, errlen);
+	if (ret)
+		return ret;
 	if (snprintf(lock, sizeof(lock), "%s.lock", path) >= (int)sizeof(lock)) {
 		snprintf(err, errlen, "path too long");
 		return -ENAMETOOLONG;
@@ -198,7 +220,8 @@ int statefile_read(const char *path, struct statefile_owner *owner, struct snaps
 	int fd, ret;
 
 	*found = false;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO put in the file's place must not stall us with the lock held. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT)
 		return 0;
 	if (fd < 0) {

@@ -40,8 +40,10 @@ int statefile_decode(const void *buf, size_t len, struct statefile_owner *owner,
 
 /*
  * Takes an exclusive lock on PATH.lock (created 0600), held until the
- * returned descriptor is closed; waits for another holder. fd, or a negative
- * errno with err filled in.
+ * returned descriptor is closed; waits for another holder. PATH must be
+ * missing or a regular file: anything else (a symlink, a directory, a FIFO,
+ * a device) is refused before the lock file is made. fd, or a negative errno
+ * with err filled in.
  */
 int statefile_lock(const char *path, char *err, size_t errlen);
 
