@@ -105,7 +105,8 @@ int netns_inode(const char *path, __u32 *inode, char *err, size_t errlen)
 	struct stat st;
 	int fd, type;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO would block open() until a writer came. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(err, errlen, "-N %s: %s", path, strerror(errno));
 		return -errno;
@@ -142,7 +143,7 @@ int netns_cookie(const char *path, __u64 *cookie, char *err, size_t errlen)
 	home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (home < 0)
 		return 0;
-	target = open(path, O_RDONLY | O_CLOEXEC);
+	target = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (target < 0 || setns(target, CLONE_NEWNET)) {
 		if (target >= 0)
 			close(target);
