@@ -106,8 +106,11 @@ int parse_seconds(const char *s, double *out)
 	v = strtod(s, &end);
 	if (errno || *end || end == s)
 		return errno == ERANGE ? -ERANGE : -EINVAL;
-	/* A year is long enough for any interval and keeps timespec math safe. */
-	if (!isfinite(v) || v <= 0 || v > 366.0 * 24 * 3600)
+	/*
+	 * A year is long enough for any interval and keeps timespec math safe; a
+	 * microsecond is the precision the summaries print.
+	 */
+	if (!isfinite(v) || v < INTERVAL_MIN_S || v > INTERVAL_MAX_S)
 		return -ERANGE;
 	*out = v;
 	return 0;
@@ -262,8 +265,9 @@ static int parse_positionals(int argc, char **argv, struct config *cfg, char *er
 		return -EINVAL;
 	}
 	if (parse_seconds(argv[0], &cfg->interval_s)) {
-		set_err(err, errlen, -EINVAL, "invalid INTERVAL '%s': a number of seconds > 0",
-			argv[0]);
+		set_err(err, errlen, -EINVAL,
+			"invalid INTERVAL '%s': a number of seconds from %s to %s", argv[0],
+			INTERVAL_MIN_TEXT, INTERVAL_MAX_TEXT);
 		return -EINVAL;
 	}
 	cfg->has_interval = true;

@@ -196,8 +196,13 @@ static void test_parse_seconds(void)
 	CHECK_EQ_U64(0, parse_seconds("31622400", &v));
 	CHECK(v == 31622400.0);
 
+	CHECK_EQ_U64(0, parse_seconds("0.000001", &v));
+	CHECK(v == 0.000001);
+
 	v = 77;
 	CHECK(parse_seconds("31622401", &v) == -ERANGE);
+	CHECK(parse_seconds("1e-10", &v) == -ERANGE);
+	CHECK(parse_seconds("0.0000009", &v) == -ERANGE);
 	CHECK(parse_seconds("0", &v) == -ERANGE);
 	CHECK(parse_seconds("0.0", &v) == -ERANGE);
 	CHECK(parse_seconds("1e999", &v) == -ERANGE);
