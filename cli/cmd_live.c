@@ -67,6 +67,25 @@ static void advance(struct timespec *t, double seconds)
 	}
 }
 
+/*
+ * The next deadline, one INTERVAL after the last. If that has passed already
+ * (the process was stopped, or a stalled reader held it), the schedule starts
+ * over from now: one summary covers the stall, and no burst of empty
+ * intervals follows it, each taking one of COUNT.
+ */
+static void next_deadline(struct timespec *deadline, double interval_s)
+{
+	struct timespec now;
+
+	advance(deadline, interval_s);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (deadline->tv_sec < now.tv_sec ||
+	    (deadline->tv_sec == now.tv_sec && deadline->tv_nsec < now.tv_nsec)) {
+		*deadline = now;
+		advance(deadline, interval_s);
+	}
+}
+
 static int print_summary(const struct config *cfg, const struct snapshot *cur,
 			 const struct snapshot *prev, __u64 started_realtime, char *err,
 			 size_t errlen)
@@ -117,7 +136,7 @@ int cmd_live(const struct config *cfg)
 		bool stop, last;
 
 		if (cfg->has_interval)
-			advance(&deadline, cfg->interval_s);
+			next_deadline(&deadline, cfg->interval_s);
 		stop = wait_until(&signals, cfg->has_interval ? &deadline : NULL);
 		last = stop || !cfg->has_interval || n + 1 == cfg->count;
 		ret = collect_snapshot(&kernel, &cur, last ? COLLECT_TRIES_SETTLE : COLLECT_TRIES,
