@@ -12,17 +12,31 @@
 #include "loader.h"
 #include "tcpstatehist.skel.h"
 
+/* True when sig was ignored when we started (nohup, a shell's background job). */
+static bool ignored_at_start(int sig)
+{
+	struct sigaction old;
+
+	return !sigaction(sig, NULL, &old) && old.sa_handler == SIG_IGN;
+}
+
 /*
  * Signals that end the live view arrive through sigtimedwait(), never a
  * handler: blocked from the start, one that comes during load or a read waits
  * until the current step is done, so the programs are always detached.
+ * Waiting for a signal would take it even if ignored, so SIGHUP and SIGINT
+ * are waited for only if they were not ignored at start: nohup keeps the
+ * view running through a hangup, as a shell keeps its background jobs
+ * through Ctrl-C. SIGTERM always ends it.
  */
 static void block_exit_signals(sigset_t *set)
 {
 	sigemptyset(set);
-	sigaddset(set, SIGINT);
 	sigaddset(set, SIGTERM);
-	sigaddset(set, SIGHUP);
+	if (!ignored_at_start(SIGINT))
+		sigaddset(set, SIGINT);
+	if (!ignored_at_start(SIGHUP))
+		sigaddset(set, SIGHUP);
 	sigprocmask(SIG_BLOCK, set, NULL);
 }
 
