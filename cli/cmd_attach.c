@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -78,11 +79,8 @@ int cmd_attach(const struct config *cfg)
 	ret = fill_meta(cfg, &meta, err, sizeof(err));
 	if (ret)
 		goto out;
-	ret = pins_prepare_dir(cfg->pin_path, &created, err, sizeof(err));
-	if (ret)
-		goto out;
 	/* Two attaches, or an attach and a detach, take turns. */
-	lock = pins_lock_dir(cfg->pin_path, err, sizeof(err));
+	lock = pins_lock_dir(cfg->pin_path, LOCK_EX, &created, err, sizeof(err));
 	if (lock < 0) {
 		ret = lock;
 		goto out;
@@ -105,8 +103,11 @@ int cmd_attach(const struct config *cfg)
 	bpf_link__disconnect(skel->links.tsh_recover);
 out:
 	tcpstatehist_bpf__destroy(skel);
-	/* A failed attach takes away the directory it made (empty: nothing was pinned). */
-	if (ret && created)
+	/*
+	 * A failed attach takes away the directory it made (empty: nothing was
+	 * pinned), with the lock still held: nobody else can have pinned there.
+	 */
+	if (ret && created && lock >= 0)
 		rmdir(cfg->pin_path);
 	if (lock >= 0)
 		close(lock);
@@ -151,7 +152,7 @@ int cmd_detach(const struct config *cfg)
 	bool complete;
 	int lock, ret;
 
-	lock = pins_lock_dir(cfg->pin_path, err, sizeof(err));
+	lock = pins_lock_dir(cfg->pin_path, LOCK_EX, NULL, err, sizeof(err));
 	if (lock < 0) {
 		ret = lock;
 		if (lock == -ENOENT)

@@ -119,10 +119,12 @@ int cmd_snapshot(const struct config *cfg)
 	struct pinned p;
 	int lock = -1, ret;
 
-	ret = pins_open(cfg->pin_path, &p, err, sizeof(err));
-	if (ret)
-		goto out;
-	/* Read, collect, render, save: one run at a time per state file. */
+	/*
+	 * Read, collect, render, save: one run at a time per state file. The
+	 * state lock comes first, the pins after it: a run that opened a set
+	 * before it waited could find a state saved from a newer set (after an
+	 * attach --replace) and report its old set's counts a second time.
+	 */
 	if (cfg->state_file) {
 		lock = statefile_lock(cfg->state_file, why, sizeof(why));
 		if (lock < 0) {
@@ -131,10 +133,12 @@ int cmd_snapshot(const struct config *cfg)
 			goto out;
 		}
 	}
-	ret = snapshot_pinned(cfg, &p, err, sizeof(err));
+	ret = pins_open_shared(cfg->pin_path, &p, err, sizeof(err));
+	if (!ret)
+		ret = snapshot_pinned(cfg, &p, err, sizeof(err));
+	pins_close(&p);
 out:
 	if (lock >= 0)
 		close(lock);
-	pins_close(&p);
 	return command_exit(ret, err);
 }

@@ -127,7 +127,7 @@ int cmd_status(const struct config *cfg)
 	struct pinned p;
 	int ret;
 
-	ret = pins_open(cfg->pin_path, &p, err, sizeof(err));
+	ret = pins_open_shared(cfg->pin_path, &p, err, sizeof(err));
 	if (ret == -ENOENT) {
 		/* Not attached is an answer, on stdout; the exit status tells scripts. */
 		render(stdout, &st);

@@ -5,6 +5,7 @@
  * one line that says what to do, never misread.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,18 @@ static bool is_bpffs(const char *path)
 	return !statfs(path, &sf) && sf.f_type == BPF_FS_MAGIC;
 }
 
+/* True when dir is where a file system is mounted (a bpffs root, say). */
+static bool is_mount_point(const char *dir)
+{
+	char parent[PATH_MAX];
+	struct stat st, up;
+
+	if (snprintf(parent, sizeof(parent), "%s/..", dir) >= (int)sizeof(parent))
+		return false;
+	return !stat(dir, &st) && !stat(parent, &up) &&
+	       (st.st_dev != up.st_dev || st.st_ino == up.st_ino);
+}
+
 /* 0, -ENOENT (err set) when missing, or another error for the wrong kind of path. */
 static int check_dir(const char *dir, char *err, size_t errlen)
 {
@@ -81,7 +94,7 @@ static int check_dir(const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
-int pins_prepare_dir(const char *dir, bool *created, char *err, size_t errlen)
+static int prepare_dir(const char *dir, bool *created, char *err, size_t errlen)
 {
 	bool under_root = !strncmp(dir, BPFFS_ROOT "/", strlen(BPFFS_ROOT) + 1);
 
@@ -90,6 +103,12 @@ int pins_prepare_dir(const char *dir, bool *created, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot mount bpffs at %s: %s", BPFFS_ROOT, strerror(errno));
 		return -errno;
 	}
+	/* detach could not remove a mount point, and pins there would mix with others. */
+	if (is_mount_point(dir))
+		return set_err(err, errlen, -EBUSY,
+			       "--pin-path %s is the root of a BPF filesystem: use a directory "
+			       "under it, e.g. %s/tcpstatehist",
+			       dir, dir);
 	*created = !mkdir(dir, 0700);
 	if (!*created && errno != EEXIST) {
 		snprintf(err, errlen, "--pin-path %s: cannot create: %s", dir, strerror(errno));
@@ -98,26 +117,68 @@ int pins_prepare_dir(const char *dir, bool *created, char *err, size_t errlen)
 	return check_dir(dir, err, errlen);
 }
 
-int pins_lock_dir(const char *dir, char *err, size_t errlen)
+/* True when path still names the directory that fd holds. */
+static bool same_dir(int fd, const char *path)
+{
+	struct stat held, named;
+
+	return !fstat(fd, &held) && !lstat(path, &named) && held.st_dev == named.st_dev &&
+	       held.st_ino == named.st_ino;
+}
+
+int pins_lock_dir(const char *dir, int operation, bool *created, char *err, size_t errlen)
 {
 	int fd, ret;
 
-	/* Says why a symlink or a file is refused; open() would only say ENOTDIR. */
-	ret = check_dir(dir, err, errlen);
-	if (ret)
-		return ret;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "--pin-path %s: %s", dir, strerror(errno));
-		return -errno;
-	}
-	ret = lock_exclusive(fd);
-	if (ret) {
-		snprintf(err, errlen, "--pin-path %s: cannot lock: %s", dir, strerror(-ret));
+	for (;;) {
+		/* Says why a symlink or a file is refused; open() would only say ENOTDIR. */
+		ret = created ? prepare_dir(dir, created, err, errlen) : check_dir(dir, err, errlen);
+		if (ret)
+			return ret;
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT)
+			continue; /* removed since: check again */
+		if (fd < 0)
+			return set_err(err, errlen, -errno, "--pin-path %s: %s", dir,
+				       strerror(errno));
+		ret = lock_wait(fd, operation);
+		if (ret) {
+			close(fd);
+			return set_err(err, errlen, ret, "--pin-path %s: cannot lock: %s", dir,
+				       strerror(-ret));
+		}
+		/*
+		 * detach removes the directory with the lock held: whoever waited
+		 * behind it now holds a directory nobody can find, while the path
+		 * may name a new one. Such a lock is worth nothing: start over.
+		 */
+		if (same_dir(fd, dir))
+			return fd;
 		close(fd);
-		return ret;
 	}
-	return fd;
+}
+
+/* Nothing open: pins_close() may be called on it. */
+static void pinned_init(struct pinned *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->kernel.counters_fd = p->kernel.main_prog_fd = p->meta_fd = -1;
+	for (int i = 0; i < NPROGS; i++)
+		p->prog_fds[i] = -1;
+}
+
+int pins_open_shared(const char *dir, struct pinned *p, char *err, size_t errlen)
+{
+	int lock, ret;
+
+	pinned_init(p);
+	lock = pins_lock_dir(dir, LOCK_SH, NULL, err, errlen);
+	if (lock < 0 && lock != -ENOENT)
+		return lock;
+	ret = pins_open(dir, p, err, errlen);
+	if (lock >= 0)
+		close(lock);
+	return ret;
 }
 
 /* Bit per pin_object that exists under dir. */
@@ -278,10 +339,7 @@ int pins_open(const char *dir, struct pinned *p, char *err, size_t errlen)
 	__u32 ids[NPROGS];
 	int ret;
 
-	memset(p, 0, sizeof(*p));
-	p->kernel.counters_fd = p->kernel.main_prog_fd = p->meta_fd = -1;
-	for (int i = 0; i < NPROGS; i++)
-		p->prog_fds[i] = -1;
+	pinned_init(p);
 	ret = check_dir(dir, err, errlen);
 	if (ret == -ENOENT || (!ret && !(present = present_pins(dir)))) {
 		snprintf(err, errlen,
@@ -440,7 +498,7 @@ int pins_remove(const char *dir, bool remove_dir, char *err, size_t errlen)
 			return ret;
 		}
 	}
-	if (remove_dir && rmdir(dir)) {
+	if (remove_dir && !is_mount_point(dir) && rmdir(dir)) {
 		ret = -errno;
 		if (errno == ENOTEMPTY)
 			snprintf(err, errlen,

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "statefile.h"
@@ -202,7 +203,7 @@ int statefile_lock(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open the lock file %s: %s", lock, strerror(errno));
 		return -errno;
 	}
-	ret = lock_exclusive(fd);
+	ret = lock_wait(fd, LOCK_EX);
 	if (ret) {
 		snprintf(err, errlen, "cannot lock %s: %s", lock, strerror(-ret));
 		close(fd);

@@ -38,9 +38,9 @@ void format_utc(char *buf, size_t len, __u64 realtime_s)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-int lock_exclusive(int fd)
+int lock_wait(int fd, int operation)
 {
-	while (flock(fd, LOCK_EX))
+	while (flock(fd, operation))
 		if (errno != EINTR)
 			return -errno;
 	return 0;

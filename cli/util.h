@@ -32,11 +32,11 @@ void clean_line(char *s);
 void format_utc(char *buf, size_t len, __u64 realtime_s);
 
 /*
- * Waits for an exclusive flock on fd, through signals: 0, or -errno. The pin
- * directory's lock and the state file's lock both wait: overlapping runs take
- * turns, none is lost.
+ * Waits for a flock on fd (LOCK_EX or LOCK_SH), through signals: 0, or
+ * -errno. The pin directory's lock and the state file's lock both wait:
+ * overlapping runs take turns, none is lost.
  */
-int lock_exclusive(int fd);
+int lock_wait(int fd, int operation);
 
 /* Writes a file's whole content to out: 0, or non-zero with errno set. */
 typedef int (*file_writer)(FILE *out, const void *ctx);
