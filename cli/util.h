@@ -45,8 +45,9 @@ typedef int (*file_writer)(FILE *out, const void *ctx);
  * Replaces path atomically: writes into a temporary file beside it (created
  * with mode), syncs it and renames it over path, so a reader sees the old
  * file or the new one, never half of one. On any failure path is left as it
- * was and no temporary file stays. Refuses a path that is not a regular file
- * (a symlink, a directory). 0, or a negative errno with err filled in.
+ * was and no temporary file stays (one that a killed run left is removed by
+ * the next). Refuses a path that is not a regular file (a symlink, a
+ * directory, a trailing '/'). 0, or a negative errno with err filled in.
  */
 int replace_file(const char *path, mode_t mode, file_writer write, const void *ctx, char *err,
 		 size_t errlen);

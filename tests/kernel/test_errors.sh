@@ -118,10 +118,10 @@ if check "attach for the -o cases" sh -c "'$TSH' attach --pin-path '$PIN' -N '$N
 		"$TSH" snapshot --pin-path "$PIN" -o "$TMP/missing/out.prom"
 	echo previous >"$TMP/target"
 	ln -s "$TMP/target" "$TMP/link.prom"
-	expect_fail "-o onto a symlink" "symlinks are refused" \
+	expect_fail "-o onto a symlink" "is a symlink \(refused\)" \
 		"$TSH" snapshot --pin-path "$PIN" -o "$TMP/link.prom"
 	check "-o onto a symlink: its target untouched" grep -qx previous "$TMP/target"
-	expect_fail "-o onto a directory" "not a regular file" \
+	expect_fail "-o onto a directory" "is a directory" \
 		"$TSH" snapshot --pin-path "$PIN" -o "$TMP/notbpf"
 
 	# A read-only file system: the previous file stays, byte for byte.
