@@ -68,10 +68,26 @@ static bool is_mount_point(const char *dir)
 	       (st.st_dev != up.st_dev || st.st_ino == up.st_ino);
 }
 
+/* The longest name of ours under the pin directory, "recover_link". */
+#define LONGEST_PIN_NAME 12
+
+/* Every DIR/NAME must fit PATH_MAX: a cut name would pin under another name. */
+static int check_length(const char *dir, char *err, size_t errlen)
+{
+	if (strlen(dir) + 1 + LONGEST_PIN_NAME < PATH_MAX)
+		return 0;
+	return set_err(err, errlen, -ENAMETOOLONG,
+		       "--pin-path: path too long (at most %d characters)",
+		       PATH_MAX - 2 - LONGEST_PIN_NAME);
+}
+
 /* 0, -ENOENT (err set) when missing, or another error for the wrong kind of path. */
 static int check_dir(const char *dir, char *err, size_t errlen)
 {
 	struct stat st;
+
+	if (check_length(dir, err, errlen))
+		return -ENAMETOOLONG;
 
 	if (lstat(dir, &st)) {
 		int ret = -errno;
@@ -96,6 +112,8 @@ static int check_dir(const char *dir, char *err, size_t errlen)
 
 static int prepare_dir(const char *dir, bool *created, char *err, size_t errlen)
 {
+	if (check_length(dir, err, errlen))
+		return -ENAMETOOLONG;
 	bool under_root = !strncmp(dir, BPFFS_ROOT "/", strlen(BPFFS_ROOT) + 1);
 
 	if (under_root && !is_bpffs(BPFFS_ROOT) &&
@@ -185,7 +203,7 @@ int pins_open_shared(const char *dir, struct pinned *p, char *err, size_t errlen
 static unsigned int present_pins(const char *dir)
 {
 	unsigned int present = 0;
-	char path[4096];
+	char path[PATH_MAX];
 	struct stat st;
 
 	for (int i = 0; i < PIN_NOBJECTS; i++) {
@@ -214,7 +232,7 @@ static int layout_error(const char *dir, unsigned int version, char *err, size_t
 
 static int get_pinned(const char *dir, enum pin_object obj, char *err, size_t errlen)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	int fd;
 
 	pin_path_of(path, sizeof(path), dir, obj);
@@ -401,7 +419,7 @@ void pins_close(struct pinned *p)
 unsigned int pins_prog_ids(const char *dir, __u32 ids[NPROGS])
 {
 	unsigned int n = 0;
-	char path[4096];
+	char path[PATH_MAX];
 
 	for (int i = 0; i < NPROGS; i++) {
 		struct bpf_prog_info info = {};
@@ -438,7 +456,7 @@ static int pin_meta(const char *path, const struct tsh_meta *meta)
 int pins_create(const char *dir, struct tcpstatehist_bpf *skel, const struct tsh_meta *meta,
 		char *err, size_t errlen)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	int obj, ret = 0;
 
 	for (obj = 0; obj < PIN_NOBJECTS && !ret; obj++) {
@@ -482,7 +500,7 @@ int pins_remove(const char *dir, bool remove_dir, char *err, size_t errlen)
 		PIN_META,	  PIN_RECOVER_LINK, PIN_MAIN_LINK,
 		PIN_RECOVER_PROG, PIN_MAIN_PROG,    PIN_COUNTERS,
 	};
-	char path[4096];
+	char path[PATH_MAX];
 	int removed = 0, ret;
 
 	ret = check_dir(dir, err, errlen);
