@@ -13,14 +13,19 @@
 #include "snapshot.h"
 
 #define STATEFILE_MAGIC "TSHSTATE"
-#define STATEFILE_VERSION 1
-#define STATEFILE_PATH_LEN 256
+#define STATEFILE_VERSION 2
+#define STATEFILE_PATH_LEN 4096 /* PATH_MAX: the canonical pin path, whole */
 
-/* The attach a state was taken from. */
+/* The attach a state was taken from, and whether the run that saved it committed. */
 struct statefile_owner {
 	__u64 attach_id;
 	__u64 attach_realtime_ns;
 	char pin_path[STATEFILE_PATH_LEN]; /* NUL-terminated */
+	/*
+	 * Saved before the run's output, not yet committed after it: the run
+	 * stopped in between, and its interval may or may not have been printed.
+	 */
+	bool pending;
 };
 
 /* Bytes of every encoded state. */
