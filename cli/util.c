@@ -70,10 +70,12 @@ static int check_replaceable(const char *path, char *err, size_t errlen)
 	size_t len = strlen(path);
 	struct stat st;
 
-	if (len && path[len - 1] == '/')
-		return set_err(err, errlen, -EISDIR, "names a directory (a trailing '/'), not a file");
-	if (lstat(path, &st))
+	if (lstat(path, &st)) {
+		if (len && path[len - 1] == '/')
+			return set_err(err, errlen, -EISDIR,
+				       "names a directory (a trailing '/'), not a file");
 		return 0;
+	}
 	if (S_ISLNK(st.st_mode))
 		return set_err(err, errlen, -ELOOP, "is a symlink (refused)");
 	if (S_ISDIR(st.st_mode))
