@@ -5,12 +5,18 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/signalfd.h>
 #include <stdlib.h>
 #include <time.h>
 #include "audit.h"
 #include "common.h"
 #include "loader.h"
 #include "tcpstatehist.skel.h"
+
+/* How long the partial interval may take to go out after a stop signal. */
+#define STOP_OUTPUT_MS 1000
 
 /* True when sig was ignored when we started (nohup, a shell's background job). */
 static bool ignored_at_start(int sig)
@@ -100,7 +106,8 @@ static void next_deadline(struct timespec *deadline, double interval_s)
 	}
 }
 
-static int print_summary(const struct config *cfg, const struct snapshot *cur,
+static int print_summary(const struct config *cfg, int stop_fd, int timeout_ms,
+			 const struct snapshot *cur,
 			 const struct snapshot *prev, __u64 started_realtime, char *err,
 			 size_t errlen)
 {
@@ -113,10 +120,12 @@ static int print_summary(const struct config *cfg, const struct snapshot *cur,
 
 	/* Prometheus wants counters cumulative since the start. */
 	if (cfg->format == FORMAT_PROMETHEUS)
-		return output_stream(stdout, renderer_for(cfg->format), cur, &opts, err, errlen);
+		return output_stoppable(STDOUT_FILENO, stop_fd, timeout_ms, renderer_for(cfg->format), cur,
+					&opts, err, errlen);
 	snapshot_diff(cur, prev, &interval);
 	opts.interval_s = (cur->taken_ns - prev->taken_ns) / 1e9;
-	return output_stream(stdout, renderer_for(cfg->format), &interval, &opts, err, errlen);
+	return output_stoppable(STDOUT_FILENO, stop_fd, timeout_ms, renderer_for(cfg->format), &interval,
+				&opts, err, errlen);
 }
 
 int cmd_live(const struct config *cfg)
@@ -130,9 +139,15 @@ int cmd_live(const struct config *cfg)
 	char err[ERR_LEN] = "";
 	sigset_t signals;
 	__u64 started;
-	int ret;
+	int stop_fd, ret;
 
 	block_exit_signals(&signals);
+	/* Readable when an exit signal waits: ends an output that a stalled reader holds up. */
+	stop_fd = signalfd(-1, &signals, SFD_CLOEXEC);
+	if (stop_fd < 0)
+		return command_exit(set_err(err, sizeof(err), -errno, "signalfd: %s",
+					    strerror(errno)),
+				    err);
 	ret = loader_load(cfg, &skel, &kernel, err, sizeof(err));
 	if (!ret)
 		ret = loader_attach(skel, err, sizeof(err));
@@ -163,7 +178,16 @@ int cmd_live(const struct config *cfg)
 			      "(tcpstates?): missed omits events the kernel gave to no program");
 			audit_warned = true;
 		}
-		ret = print_summary(cfg, &cur, &prev, started, err, sizeof(err));
+		/*
+		 * After a stop signal (taken by the wait) the partial interval gets a
+		 * second to go out: a stalled reader must not keep us.
+		 */
+		ret = print_summary(cfg, stop_fd, stop ? STOP_OUTPUT_MS : -1, &cur, &prev, started,
+				    err, sizeof(err));
+		if (ret == -EINTR) { /* stopped while the output was stalled */
+			ret = 0;
+			break;
+		}
 		if (ret)
 			break;
 		snapshot_advance(&prev, &cur);
@@ -171,6 +195,7 @@ int cmd_live(const struct config *cfg)
 			break;
 	}
 out:
+	close(stop_fd);
 	audit_close(&audit);
 	tcpstatehist_bpf__destroy(skel);
 	return command_exit(ret, err);
