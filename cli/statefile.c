@@ -186,31 +186,13 @@ int statefile_decode(const void *buf, size_t len, struct statefile_owner *owner,
 	return 0;
 }
 
-/*
- * A state file must be missing or a regular file. Checked before the lock
- * file is made, so a refused path leaves nothing beside it.
- */
-static int check_state_path(const char *path, char *err, size_t errlen)
-{
-	struct stat st;
-
-	if (lstat(path, &st))
-		return errno == ENOENT ? 0 : set_err(err, errlen, -errno, "%s", strerror(errno));
-	if (S_ISLNK(st.st_mode))
-		return set_err(err, errlen, -ELOOP, "is a symlink (refused)");
-	if (S_ISDIR(st.st_mode))
-		return set_err(err, errlen, -EISDIR, "is a directory");
-	if (!S_ISREG(st.st_mode))
-		return set_err(err, errlen, -EINVAL, "not a regular file");
-	return 0;
-}
-
 int statefile_lock(const char *path, char *err, size_t errlen)
 {
 	char lock[4096];
 	int fd, ret;
 
-	ret = check_state_path(path, err, errlen);
+	/* Before the lock file is made: a refused path leaves nothing beside it. */
+	ret = check_file_path(path, err, errlen);
 	if (ret)
 		return ret;
 	if (snprintf(lock, sizeof(lock), "%s.lock", path) >= (int)sizeof(lock)) {

@@ -64,8 +64,7 @@ static int temp_name(char *tmp, size_t len, const char *path)
 	return ret;
 }
 
-/* What path is, when it cannot be replaced by a file: 0 when it can. */
-static int check_replaceable(const char *path, char *err, size_t errlen)
+int check_file_path(const char *path, char *err, size_t errlen)
 {
 	size_t len = strlen(path);
 	struct stat st;
@@ -164,7 +163,7 @@ int replace_file(const char *path, mode_t mode, file_writer write, const void *c
 	FILE *out;
 	int fd, ret;
 
-	ret = check_replaceable(path, err, errlen);
+	ret = check_file_path(path, err, errlen);
 	if (ret)
 		return ret;
 	remove_stale_temps(path);

@@ -38,6 +38,13 @@ void format_utc(char *buf, size_t len, __u64 realtime_s);
  */
 int lock_wait(int fd, int operation);
 
+/*
+ * 0 when path is missing or a regular file; otherwise says what it is ("is a
+ * directory", "is a symlink (refused)", a trailing '/', "not a regular
+ * file") and returns a negative errno. Never opens it: a FIFO cannot block.
+ */
+int check_file_path(const char *path, char *err, size_t errlen);
+
 /* Writes a file's whole content to out: 0, or non-zero with errno set. */
 typedef int (*file_writer)(FILE *out, const void *ctx);
 
