@@ -56,7 +56,7 @@ static bool is_bpffs(const char *path)
 	return !statfs(path, &sf) && sf.f_type == BPF_FS_MAGIC;
 }
 
-/* True when dir is where a file system is mounted (a bpffs root, say). */
+/* True when dir is where a file system is mounted (a bpffs root, say); a symlink is not. */
 static bool is_mount_point(const char *dir)
 {
 	char parent[PATH_MAX];
@@ -64,7 +64,7 @@ static bool is_mount_point(const char *dir)
 
 	if (snprintf(parent, sizeof(parent), "%s/..", dir) >= (int)sizeof(parent))
 		return false;
-	return !stat(dir, &st) && !stat(parent, &up) &&
+	return !lstat(dir, &st) && S_ISDIR(st.st_mode) && !stat(parent, &up) &&
 	       (st.st_dev != up.st_dev || st.st_ino == up.st_ino);
 }
 
