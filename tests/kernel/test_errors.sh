@@ -253,22 +253,6 @@ link_ids() {
 print(json.dumps([l["id"] for l in json.load(sys.stdin) if l.get("tp_name") == "inet_sock_set_state"]))'
 }
 
-# wait_exit PID SECONDS: true when PID has exited within SECONDS; its status in $EXIT.
-wait_exit() {
-	local i
-	for ((i = 0; i < $2 * 50; i++)); do
-		if ! kill -0 "$1" 2>/dev/null; then
-			wait "$1"
-			EXIT=$?
-			return 0
-		fi
-		sleep 0.02
-	done
-	kill -KILL "$1" 2>/dev/null
-	wait "$1"
-	return 1
-}
-
 # errors FILE: true when FILE has a line that is not a warning (a warning
 # depends on what else runs on the machine, e.g. tcpstates).
 errors() {
