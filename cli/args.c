@@ -215,8 +215,9 @@ static bool takes_next_word(const char *word)
 	for (const char *c = word + 1; *c; c++) {
 		const char *spec = strchr(short_options + 1, *c);
 
+		/* The value is the rest of the word, or else the next word. */
 		if (spec && *c != ':' && spec[1] == ':')
-			return c[1] == '\0'; /* the value is the rest of the word, or the next one */
+			return c[1] == '\0';
 	}
 	return false;
 }

@@ -39,9 +39,10 @@ static int fill_meta(const struct config *cfg, struct tsh_meta *meta, char *err,
 		snprintf(meta->rports, sizeof(meta->rports), "%s", cfg->rports.spec);
 	/* status shows the path as given: one cut short would name nothing. */
 	if (cfg->netns_path && strlen(cfg->netns_path) >= sizeof(meta->netns_path))
-		return set_err(err, errlen, -ENAMETOOLONG,
-			       "-N %s: path too long for the attach record (at most %zu characters)",
-			       cfg->netns_path, sizeof(meta->netns_path) - 1);
+		return set_err(
+			err, errlen, -ENAMETOOLONG,
+			"-N %s: path too long for the attach record (at most %zu characters)",
+			cfg->netns_path, sizeof(meta->netns_path) - 1);
 	if (cfg->netns_path)
 		snprintf(meta->netns_path, sizeof(meta->netns_path), "%s", cfg->netns_path);
 	return 0;

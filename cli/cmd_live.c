@@ -107,9 +107,8 @@ static void next_deadline(struct timespec *deadline, double interval_s)
 }
 
 static int print_summary(const struct config *cfg, int stop_fd, int timeout_ms,
-			 const struct snapshot *cur,
-			 const struct snapshot *prev, __u64 started_realtime, char *err,
-			 size_t errlen)
+			 const struct snapshot *cur, const struct snapshot *prev,
+			 __u64 started_realtime, char *err, size_t errlen)
 {
 	struct render_opts opts = {
 		.timestamp = cfg->timestamp,
@@ -120,12 +119,12 @@ static int print_summary(const struct config *cfg, int stop_fd, int timeout_ms,
 
 	/* Prometheus wants counters cumulative since the start. */
 	if (cfg->format == FORMAT_PROMETHEUS)
-		return output_stoppable(STDOUT_FILENO, stop_fd, timeout_ms, renderer_for(cfg->format), cur,
-					&opts, err, errlen);
+		return output_stoppable(STDOUT_FILENO, stop_fd, timeout_ms,
+					renderer_for(cfg->format), cur, &opts, err, errlen);
 	snapshot_diff(cur, prev, &interval);
 	opts.interval_s = (cur->taken_ns - prev->taken_ns) / 1e9;
-	return output_stoppable(STDOUT_FILENO, stop_fd, timeout_ms, renderer_for(cfg->format), &interval,
-				&opts, err, errlen);
+	return output_stoppable(STDOUT_FILENO, stop_fd, timeout_ms, renderer_for(cfg->format),
+				&interval, &opts, err, errlen);
 }
 
 int cmd_live(const struct config *cfg)
@@ -145,9 +144,8 @@ int cmd_live(const struct config *cfg)
 	/* Readable when an exit signal waits: ends an output that a stalled reader holds up. */
 	stop_fd = signalfd(-1, &signals, SFD_CLOEXEC);
 	if (stop_fd < 0)
-		return command_exit(set_err(err, sizeof(err), -errno, "signalfd: %s",
-					    strerror(errno)),
-				    err);
+		return command_exit(
+			set_err(err, sizeof(err), -errno, "signalfd: %s", strerror(errno)), err);
 	ret = loader_load(cfg, &skel, &kernel, err, sizeof(err));
 	if (!ret)
 		ret = loader_attach(skel, err, sizeof(err));

@@ -102,8 +102,7 @@ static int save_state(const struct config *cfg, struct statefile_owner *owner,
  * went out, so that a failure before the first one can be undone.
  */
 static int print_counted(const struct config *cfg, const struct snapshot *snap,
-			 const struct render_opts *opts, size_t *written, char *err,
-			 size_t errlen)
+			 const struct render_opts *opts, size_t *written, char *err, size_t errlen)
 {
 	char *buf = NULL;
 	size_t len = 0;

@@ -112,10 +112,11 @@ static int check_dir(const char *dir, char *err, size_t errlen)
 
 static int prepare_dir(const char *dir, bool *created, char *err, size_t errlen)
 {
-	if (check_length(dir, err, errlen))
-		return -ENAMETOOLONG;
 	bool under_root = !strncmp(dir, BPFFS_ROOT "/", strlen(BPFFS_ROOT) + 1);
 
+	*created = false;
+	if (check_length(dir, err, errlen))
+		return -ENAMETOOLONG;
 	if (under_root && !is_bpffs(BPFFS_ROOT) &&
 	    mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700")) {
 		snprintf(err, errlen, "cannot mount bpffs at %s: %s", BPFFS_ROOT, strerror(errno));
@@ -150,9 +151,14 @@ int pins_lock_dir(const char *dir, int operation, bool *created, char *err, size
 
 	for (;;) {
 		/* Says why a symlink or a file is refused; open() would only say ENOTDIR. */
-		ret = created ? prepare_dir(dir, created, err, errlen) : check_dir(dir, err, errlen);
-		if (ret)
+		ret = created ? prepare_dir(dir, created, err, errlen)
+			      : check_dir(dir, err, errlen);
+		if (ret) {
+			/* A directory made here and refused (not on bpffs) is taken away. */
+			if (created && *created)
+				rmdir(dir);
 			return ret;
+		}
 		fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 && errno == ENOENT)
 			continue; /* removed since: check again */

@@ -24,7 +24,7 @@
  */
 #define MAGIC_LEN 8
 #define V1_PATH_LEN 256
-#define HEADER_LEN(path_len, nwords) (MAGIC_LEN + (nwords) * 4 + 2 * 8 + (path_len))
+#define HEADER_LEN(path_len, nwords) (MAGIC_LEN + (nwords)*4 + 2 * 8 + (path_len))
 #define SLOT_WORDS (3 + TSH_NBUCKETS)
 #define BODY_LEN ((3 + TSH_NSLOTS * SLOT_WORDS) * 8)
 #define CHECKSUM_LEN 8
