@@ -61,26 +61,21 @@ in_syscall() {
 	read -r nr _ <"/proc/$1/syscall" 2>/dev/null && [[ $nr =~ ^($2)$ ]]
 }
 
-# wait_in_syscall PID NR: until PID blocks in NR (5 s at most).
-wait_in_syscall() {
+# poll_until CMD...: until CMD succeeds (5 s at most).
+poll_until() {
 	local i
 	for ((i = 0; i < 250; i++)); do
-		in_syscall "$1" "$2" && return 0
-		kill -0 "$1" 2>/dev/null || return 1
+		"$@" && return 0
 		sleep 0.02
 	done
 	return 1
 }
 
-# wait_gone PATH: until PATH does not exist (5 s at most).
-wait_gone() {
-	local i
-	for ((i = 0; i < 250; i++)); do
-		[ -e "$1" ] || return 0
-		sleep 0.02
-	done
-	return 1
-}
+# wait_in_syscall PID NR: until PID is in syscall NR.
+wait_in_syscall() { poll_until in_syscall "$1" "$2"; }
+
+# wait_gone PATH: until PATH does not exist.
+wait_gone() { poll_until test ! -e "$1"; }
 
 # wait_lines FILE N PID: until FILE has N lines, or PID exited (5 s at most).
 wait_lines() {
@@ -93,31 +88,27 @@ wait_lines() {
 	return 1
 }
 
-# held SYSCALL SECONDS CMD... &: CMD, delayed SECONDS on its way out of its
-# first SYSCALL. Only in the background: it execs strace, and strace -D execs
-# CMD in its place, so $! is CMD's pid.
-held() {
-	local sc=$1 secs=$2
-	shift 2
-	exec strace -D -qq -o /dev/null -e trace="$sc" -e inject="$sc:delay_exit=${secs}s:when=1" "$@"
-}
-
-# held_nth SYSCALL N SECONDS CMD... &: the same at the Nth SYSCALL.
+# held_nth SYSCALL N SECONDS CMD... &: CMD, delayed SECONDS on its way out of
+# its Nth SYSCALL. Only in the background: it execs strace, and strace -D
+# execs CMD in its place, so $! is CMD's pid.
 held_nth() {
 	local sc=$1 n=$2 secs=$3
 	shift 3
 	exec strace -D -qq -o /dev/null -e trace="$sc" -e inject="$sc:delay_exit=${secs}s:when=$n" "$@"
 }
 
-# wait_held PID NR: until PID is stopped by strace in syscall NR (5 s at most).
-wait_held() {
-	local i
-	for ((i = 0; i < 250; i++)); do
-		in_syscall "$1" "$2" && [ "$(awk '{print $3}' "/proc/$1/stat")" = t ] && return 0
-		sleep 0.02
-	done
-	return 1
+# held SYSCALL SECONDS CMD... &: the same at the first SYSCALL.
+held() {
+	local sc=$1 secs=$2
+	shift 2
+	held_nth "$sc" 1 "$secs" "$@"
 }
+
+# held_in PID NR: PID is stopped by strace in syscall NR.
+held_in() { in_syscall "$1" "$2" && [ "$(awk '{print $3}' "/proc/$1/stat")" = t ]; }
+
+# wait_held PID NR: until PID is stopped by strace in syscall NR.
+wait_held() { poll_until held_in "$1" "$2"; }
 
 # killed_at SYSCALL N CMD...: CMD, killed (SIGKILL) on entering its Nth SYSCALL.
 killed_at() {
