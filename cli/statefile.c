@@ -114,8 +114,15 @@ int statefile_encode(const struct statefile_owner *owner, const struct snapshot 
 		for (unsigned int b = 0; b < TSH_NBUCKETS; b++)
 			p = put_u64(p, slot->buckets[b]);
 	}
-	put_u64(p, checksum(start, p - start));
+	statefile_seal(start, p - start + CHECKSUM_LEN);
 	return 0;
+}
+
+void statefile_seal(void *buf, size_t len)
+{
+	unsigned char *p = buf;
+
+	put_u64(p + len - CHECKSUM_LEN, checksum(p, len - CHECKSUM_LEN));
 }
 
 static int reject(char *err, size_t errlen, const char *fmt, ...)

@@ -36,6 +36,12 @@ int statefile_encode(const struct statefile_owner *owner, const struct snapshot 
 		     size_t len);
 
 /*
+ * Writes the checksum of a record of len bytes into its last 8: what encode
+ * does last, and how a test makes a changed record pass the checksum.
+ */
+void statefile_seal(void *buf, size_t len);
+
+/*
  * Parses len bytes. 0, or -EINVAL with a one-line reason in err (wrong
  * magic, version, layout, size or checksum). Touches nothing but its
  * arguments.

@@ -146,19 +146,6 @@ static void test_file_round_trip(void)
 	CHECK(rmdir(dir) == 0);
 }
 
-/* FNV-1a over all but the last 8 bytes, stored in them (the decoder's checksum). */
-static void fix_checksum(unsigned char *p, size_t len)
-{
-	__u64 h = 0xcbf29ce484222325ull;
-
-	for (size_t i = 0; i + 8 < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ull;
-	}
-	for (int i = 0; i < 8; i++)
-		p[len - 8 + i] = h >> (8 * i);
-}
-
 /* A pin path of any length up to PATH_MAX, and the pending mark, survive a round trip. */
 static void test_long_path_and_pending(void)
 {
@@ -177,7 +164,7 @@ static void test_long_path_and_pending(void)
 	CHECK_STR(owner.pin_path, got_owner.pin_path);
 	CHECK(got_owner.pending);
 	buf[8 + 5 * 4 - 4] = 2; /* a flag this binary does not know */
-	fix_checksum(buf, statefile_size());
+	statefile_seal(buf, statefile_size());
 	CHECK(statefile_decode(buf, statefile_size(), &got_owner, &got, err, sizeof(err)) ==
 	      -EINVAL);
 	CHECK_STR("unknown flags 0x2", err);
@@ -204,7 +191,7 @@ static void test_v1_read(void)
 	memcpy(v1 + 8 + 4 * 4, v2 + 8 + 5 * 4, 2 * 8);
 	memcpy(v1 + head1, v2 + head2, path1 - 1);
 	memcpy(v1 + head1 + path1, v2 + head2 + STATEFILE_PATH_LEN, rest);
-	fix_checksum(v1, v1_len);
+	statefile_seal(v1, v1_len);
 	CHECK(statefile_decode(v1, v1_len, &got_owner, &got, err, sizeof(err)) == 0);
 	CHECK(!memcmp(&snap, &got, sizeof(snap)));
 	CHECK_STR(owner.pin_path, got_owner.pin_path);
