@@ -42,9 +42,15 @@ all: tcpstatehist
 $(OUTPUT):
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+# The kernel's types for CO-RE: the header kept in the tree for this
+# architecture (see include/vmlinux/README.md), else one dumped from VMLINUX_BTF.
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+VMLINUX_TREE := include/vmlinux/$(ARCH)/vmlinux.h
+
+$(OUTPUT)/vmlinux.h: $(wildcard $(VMLINUX_TREE)) | $(OUTPUT)
 	$(call msg,GEN,$@)
-	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+	$(Q)if [ -f $(VMLINUX_TREE) ]; then cp $(VMLINUX_TREE) $@; \
+	else $(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@; fi
 
 $(OUTPUT)/%.tmp.bpf.o: bpf/%.bpf.c include/tcpstatehist.h $(OUTPUT)/vmlinux.h
 	$(call msg,BPF,$@)
@@ -115,8 +121,9 @@ tests: $(OUTPUT)/unit_tests $(OUTPUT)/loadgen small-slots clang-build
 deps:
 	$(Q)scripts/deps.sh
 
-# The README's two commands: five 1-second summaries; every test, ending with
-# "N passed, N failed". Both set up what they need first.
+# Five 1-second summaries of this machine; every test, ending with "N passed,
+# N failed" (the README's second command; its first is demo, below). Both set
+# up what they need first.
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	./tcpstatehist -T 1 5
@@ -213,3 +220,89 @@ $(BENCH_DIR)/empty_loader: bench/empty_loader.c $(BENCH_DIR)/empty.skel.h
 
 bench: tcpstatehist $(OUTPUT)/loadgen $(BENCH_DIR)/empty_loader
 	$(Q)bench/run.sh
+
+# --- Fleet (issue 15): install, a static binary, the kernel's types in the tree.
+# `make vmlinux-h` refreshes include/vmlinux/$(ARCH)/vmlinux.h from VMLINUX_BTF.
+.PHONY: vmlinux-h
+
+vmlinux-h:
+	$(call msg,GEN,$(VMLINUX_TREE))
+	$(Q)mkdir -p $(dir $(VMLINUX_TREE))
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $(VMLINUX_TREE).tmp
+	$(Q)mv $(VMLINUX_TREE).tmp $(VMLINUX_TREE)
+
+# One binary for hosts that lack libbpf, libelf or zlib: everything linked in
+# from Debian's static libraries (libbpf.a, libelf.a, libz.a, glibc's libc.a).
+STATIC_BIN := $(OUTPUT)/static/tcpstatehist
+
+.PHONY: static
+
+static: $(STATIC_BIN)
+
+$(STATIC_BIN): $(PURE_OBJS) $(KERNEL_OBJS)
+	$(call msg,LD,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -static $^ $(LDLIBS) -o $@
+
+# make install / uninstall, with PREFIX (default /usr/local) and DESTDIR. The
+# files under dist/ and the docs name the default paths; install rewrites them
+# to the configured ones. The settings file goes to SYSCONFDIR/default only if
+# none is there, and uninstall removes it only if unchanged. INSTALL_BIN
+# chooses the binary: `make install INSTALL_BIN=$(STATIC_BIN)` for the static one.
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/tcpstatehist
+DATADIR ?= $(PREFIX)/share/tcpstatehist
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+INSTALL_BIN ?= tcpstatehist
+
+INSTALL_UNITS := tcpstatehist.service tcpstatehist-textfile.service tcpstatehist-textfile.timer
+INSTALL_DATA := cron.d/tcpstatehist default/tcpstatehist prometheus/tcpstatehist.rules.yml
+INSTALL_DOCS := README.md docs/design.md docs/monitoring.md docs/output.md docs/performance.md
+ENV_FILE := $(DESTDIR)$(SYSCONFDIR)/default/tcpstatehist
+INSTALL_SED := -e 's|/usr/local/sbin|$(SBINDIR)|g' \
+	-e 's|/usr/local/lib/systemd/system|$(SYSTEMDUNITDIR)|g' \
+	-e 's|/usr/local/share/man|$(MANDIR)|g' \
+	-e 's|/usr/local/share/doc/tcpstatehist|$(DOCDIR)|g' \
+	-e 's|/usr/local/share/tcpstatehist|$(DATADIR)|g' \
+	-e 's|/etc/default/tcpstatehist|$(SYSCONFDIR)/default/tcpstatehist|g'
+
+# $(call install_text,SRC,DEST): SRC with its paths rewritten, mode 0644.
+install_text = mkdir -p $(dir $(2)) && sed $(INSTALL_SED) $(1) > $(2) && chmod 0644 $(2)
+
+.PHONY: install uninstall
+
+install: $(INSTALL_BIN)
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -D -m 0755 $(INSTALL_BIN) $(DESTDIR)$(SBINDIR)/tcpstatehist
+	$(Q)$(call install_text,docs/tcpstatehist.8,$(DESTDIR)$(MANDIR)/man8/tcpstatehist.8)
+	$(Q)$(foreach f,$(INSTALL_UNITS),\
+		$(call install_text,dist/systemd/$(f),$(DESTDIR)$(SYSTEMDUNITDIR)/$(f)) &&) true
+	$(Q)$(foreach f,$(INSTALL_DATA),\
+		$(call install_text,dist/$(f),$(DESTDIR)$(DATADIR)/$(f)) &&) true
+	$(Q)$(foreach f,$(INSTALL_DOCS),\
+		$(call install_text,$(f),$(DESTDIR)$(DOCDIR)/$(notdir $(f))) &&) true
+	$(Q)if [ -e $(ENV_FILE) ]; then \
+		echo "install: kept $(ENV_FILE); the new one is $(DESTDIR)$(DATADIR)/default/tcpstatehist"; \
+	else install -D -m 0644 $(DESTDIR)$(DATADIR)/default/tcpstatehist $(ENV_FILE); fi
+
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)if cmp -s $(ENV_FILE) $(DESTDIR)$(DATADIR)/default/tcpstatehist; then rm -f $(ENV_FILE); \
+	elif [ -e $(ENV_FILE) ]; then echo "uninstall: kept $(ENV_FILE) (changed since install)"; fi
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/tcpstatehist $(DESTDIR)$(MANDIR)/man8/tcpstatehist.8 \
+		$(INSTALL_UNITS:%=$(DESTDIR)$(SYSTEMDUNITDIR)/%) \
+		$(INSTALL_DATA:%=$(DESTDIR)$(DATADIR)/%) \
+		$(addprefix $(DESTDIR)$(DOCDIR)/,$(notdir $(INSTALL_DOCS)))
+	$(Q)for d in $(sort $(dir $(INSTALL_DATA:%=$(DESTDIR)$(DATADIR)/%))) $(DESTDIR)$(DATADIR) \
+		$(DESTDIR)$(DOCDIR); do [ ! -d $$d ] || rmdir --ignore-fail-on-non-empty $$d; done
+
+# The README's first command: the live view over a bounded loopback load in a
+# network namespace that scripts/demo.sh creates and removes (needs root).
+.PHONY: demo
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory -s all $(OUTPUT)/loadgen
+	$(Q)scripts/demo.sh

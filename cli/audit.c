@@ -68,8 +68,15 @@ int audit_open(struct audit *audit, char *err, size_t errlen)
 			if (errno == ENODEV)
 				continue;
 			ret = -errno;
-			snprintf(err, errlen, "audit: cannot count the tracepoint on CPU %ld: %s",
-				 cpu, strerror(errno));
+			if (ret == -EACCES || ret == -EPERM)
+				snprintf(err, errlen,
+					 "audit: the kernel refused to count the tracepoint (%s; "
+					 "kernel.perf_event_paranoid=3 on Debian needs CAP_SYS_ADMIN)",
+					 strerror(errno));
+			else
+				snprintf(err, errlen,
+					 "audit: cannot count the tracepoint on CPU %ld: %s", cpu,
+					 strerror(errno));
 			audit_close(audit);
 			return ret;
 		}

@@ -17,7 +17,11 @@ struct audit {
 	int *fds;
 };
 
-/* Opens a counting event on sock:inet_sock_set_state on every online CPU. */
+/*
+ * Opens a counting event on sock:inet_sock_set_state on every online CPU.
+ * -EACCES or -EPERM when the kernel refuses perf events to this process (Debian's
+ * perf_event_paranoid=3 without CAP_SYS_ADMIN): the caller may go on without.
+ */
 int audit_open(struct audit *audit, char *err, size_t errlen);
 
 /* The sum over CPUs of the tracepoint's hits since audit_open(). */

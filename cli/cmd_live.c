@@ -127,6 +127,25 @@ static int print_summary(const struct config *cfg, int stop_fd, int timeout_ms,
 				&interval, &opts, err, errlen);
 }
 
+/*
+ * The audit, or a warning and none where the kernel refuses perf events to
+ * this process (Debian's perf_event_paranoid=3 without CAP_SYS_ADMIN): the
+ * counts stay exact, only missed loses the events no program was given.
+ */
+static int open_audit(struct audit *audit, struct tsh_kernel *kernel, char *err, size_t errlen)
+{
+	int ret = audit_open(audit, err, errlen);
+
+	if (!ret) {
+		kernel->audit = audit;
+	} else if (ret == -EACCES || ret == -EPERM) {
+		p_err("warning: %s: missed omits events the kernel gave to no program", err);
+		err[0] = '\0';
+		ret = 0;
+	}
+	return ret;
+}
+
 int cmd_live(const struct config *cfg)
 {
 	struct tcpstatehist_bpf *skel = NULL;
@@ -149,8 +168,8 @@ int cmd_live(const struct config *cfg)
 	ret = loader_load(cfg, &skel, &kernel, err, sizeof(err));
 	if (!ret)
 		ret = loader_attach(skel, err, sizeof(err));
-	if (!ret && !cfg->no_audit && !(ret = audit_open(&audit, err, sizeof(err))))
-		kernel.audit = &audit;
+	if (!ret && !cfg->no_audit)
+		ret = open_audit(&audit, &kernel, err, sizeof(err));
 	if (!ret)
 		ret = collect_snapshot(&kernel, &prev, COLLECT_TRIES_SETTLE, err, sizeof(err));
 	if (ret)

@@ -5,7 +5,7 @@ set -eu
 
 packages="make gcc clang-19 llvm-19 libbpf-dev libelf-dev zlib1g-dev bpftool iproute2
 	python3 prometheus prometheus-node-exporter libbpf-tools util-linux libcap2-bin
-	libclang-rt-19-dev curl man-db"
+	libclang-rt-19-dev curl man-db strace systemd jq"
 
 missing=""
 for p in $packages; do

@@ -242,6 +242,35 @@ else
 	not_ok "live view attaches without CAP_SYS_ADMIN" "$(cat "$TMP/netns-inode.err")"
 	kill "$LIVE_PID" 2>/dev/null
 fi
+# Debian's perf_event_paranoid=3 refuses perf events without CAP_SYS_ADMIN: then
+# the one line on stderr is the audit's warning (see below).
+check "without CAP_SYS_ADMIN: no stderr, or the audit's one-line warning" sh -c "
+	test ! -s '$TMP/netns-inode.err' ||
+	{ test \$(wc -l <'$TMP/netns-inode.err') -eq 1 &&
+	  grep -q '^tcpstatehist: warning: audit: .*missed omits' '$TMP/netns-inode.err'; }"
+
+# Where the kernel refuses perf events to the tool, the live view warns once
+# and counts without the audit. The refusal is injected with strace, so this
+# runs on every kernel, not only on Debian's.
+strace -qq -f -o /dev/null -e trace=perf_event_open -e inject=perf_event_open:error=EACCES \
+	"$TSH" -f json -N "$NSPATH" 0.3 >"$TMP/noperf" 2>"$TMP/noperf.err" &
+NOPERF_PID=$!
+if wait_file "$TMP/noperf" 10; then
+	$TRAFFIC -n 3 -c rst
+	kill -INT "$(pgrep -P $NOPERF_PID -x tcpstatehist)"
+	wait $NOPERF_PID
+	expect_eq "perf refused: the live view still exits 0" 0 $?
+	expect_eq "perf refused: one line on stderr" 1 "$(wc -l <"$TMP/noperf.err")"
+	check "perf refused: the line is the audit's warning" grep -q \
+		"^tcpstatehist: warning: audit: the kernel refused to count the tracepoint (Permission denied; .*): missed omits events the kernel gave to no program$" \
+		"$TMP/noperf.err"
+	expect_accounts "perf refused: counts exact without the audit" "$TMP/noperf" \
+		"CLOSE SYN_SENT 3" "SYN_SENT ESTABLISHED 3" "LISTEN SYN_RECV 3" \
+		"SYN_RECV ESTABLISHED 3" "ESTABLISHED CLOSE 6" "CLOSE LISTEN 1" "LISTEN CLOSE 1"
+else
+	kill $NOPERF_PID 2>/dev/null
+	not_ok "perf refused: the live view runs" "$(cat "$TMP/noperf.err")"
+fi
 
 # Several thousand connections over many short intervals, and a second
 # instance over the whole run: both add up to the truth on their own.
