@@ -257,7 +257,7 @@ strace -qq -f -o /dev/null -e trace=perf_event_open -e inject=perf_event_open:er
 NOPERF_PID=$!
 if wait_file "$TMP/noperf" 10; then
 	$TRAFFIC -n 3 -c rst
-	kill -INT "$(pgrep -P $NOPERF_PID -x tcpstatehist)"
+	kill -TERM "$(pgrep -P $NOPERF_PID -x tcpstatehist)"
 	wait $NOPERF_PID
 	expect_eq "perf refused: the live view still exits 0" 0 $?
 	expect_eq "perf refused: one line on stderr" 1 "$(wc -l <"$TMP/noperf.err")"
