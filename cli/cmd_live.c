@@ -146,6 +146,25 @@ static int open_audit(struct audit *audit, struct tsh_kernel *kernel, char *err,
 	return ret;
 }
 
+/*
+ * Can the audit no longer see every event? A classic tracepoint program on
+ * the tracepoint (tcpstates) that returns 0 hides the event from perf: found
+ * by asking the kernel which are attached, at once, and by the perf count
+ * falling behind what the programs handled, for whatever else hides it.
+ */
+static bool audit_hidden(const struct audit *audit, const struct snapshot *cur,
+			 const struct snapshot *base)
+{
+	char ignored[ERR_LEN];
+	__u32 classic = 0;
+
+	if (!cur->kernel.audited)
+		return false;
+	if (!audit_classic_programs(audit, &classic, ignored, sizeof(ignored)) && classic)
+		return true;
+	return snapshot_audit_blind(&cur->kernel, &base->kernel);
+}
+
 int cmd_live(const struct config *cfg)
 {
 	struct tcpstatehist_bpf *skel = NULL;
@@ -190,7 +209,7 @@ int cmd_live(const struct config *cfg)
 		if (ret)
 			break;
 		cur.missed = snapshot_audited_missed(&cur.kernel, &base.kernel, last);
-		if (!audit_warned && snapshot_audit_blind(&cur.kernel, &base.kernel)) {
+		if (!audit_warned && audit_hidden(&audit, &cur, &base)) {
 			p_err("warning: another program hides sock:inet_sock_set_state from perf "
 			      "(tcpstates?): missed omits events the kernel gave to no program");
 			audit_warned = true;
