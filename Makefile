@@ -141,7 +141,7 @@ KERNELS ?= 6.1 6.12 5.10
 
 test-kernels:
 	$(Q)scripts/deps.sh kernels
-	$(Q)$(MAKE) --no-print-directory all tests
+	$(Q)$(MAKE) --no-print-directory all tests static
 	$(Q)tests/kernels/matrix.sh $(KERNELS)
 
 unit-test: $(OUTPUT)/unit_tests
