@@ -37,6 +37,18 @@ run_test_file() {
 	fi
 }
 
+# selected FILE: with TSH_ONLY set (one or more names, space-separated), only
+# the test files whose path contains one of them run.
+selected() {
+	local name
+
+	[ -z "${TSH_ONLY:-}" ] && return 0
+	for name in $TSH_ONLY; do
+		[[ "$1" == *"$name"* ]] && return 0
+	done
+	return 1
+}
+
 echo "== unit"
 .output/unit_tests || true
 
@@ -44,9 +56,15 @@ if [ "$(id -u)" != 0 ]; then
 	echo "kernel tests need root: counted as one failure" >&2
 else
 	for t in tests/kernel/test_*.sh; do
-		[ -n "${TSH_ONLY:-}" ] && [[ "$t" != *"$TSH_ONLY"* ]] && continue
+		selected "$t" || continue
 		echo "== $t"
+		before=$(wc -l <"$TSH_RESULTS")
 		run_test_file "$t"
+		# A file that died before its finish line must not read as green.
+		if [ "$(wc -l <"$TSH_RESULTS")" -eq "$before" ]; then
+			echo "FAIL - $t: ended without reporting its results"
+			echo "0 1" >>"$TSH_RESULTS"
+		fi
 	done
 fi
 
