@@ -8,8 +8,7 @@
 #include "hist.h"
 #include "render.h"
 
-/* A bucket bound in seconds, exact: the bound is a whole number of us. */
-static void format_le(char *buf, size_t len, unsigned int b)
+void prom_format_le(char *buf, size_t len, unsigned int b)
 {
 	__u64 us = hist_bucket_upper_us(b);
 
@@ -20,7 +19,7 @@ static void format_le(char *buf, size_t len, unsigned int b)
 			 (unsigned long long)(us % 1000000));
 }
 
-static void print_header(FILE *out, const char *name, const char *type, const char *help)
+void prom_header(FILE *out, const char *name, const char *type, const char *help)
 {
 	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
@@ -46,7 +45,7 @@ static void print_histogram(FILE *out, const char *labels, const struct tsh_slot
 
 	for (unsigned int b = 0; b < TSH_NBUCKETS; b++) {
 		cumulative += slot->buckets[b];
-		format_le(le, sizeof(le), b);
+		prom_format_le(le, sizeof(le), b);
 		fprintf(out, "tcpstatehist_state_duration_seconds_bucket{%s,le=\"%s\"} %llu\n",
 			labels, le, (unsigned long long)cumulative);
 	}
@@ -77,20 +76,20 @@ static void for_each_pair(FILE *out, const struct snapshot *snap, pair_printer p
 
 int render_prometheus(FILE *out, const struct snapshot *snap, const struct render_opts *opts)
 {
-	print_header(out, "tcpstatehist_transitions_total", "counter",
+	prom_header(out, "tcpstatehist_transitions_total", "counter",
 		     "TCP state transitions by old and new state, since attach.");
 	for_each_pair(out, snap, print_count);
-	print_header(out, "tcpstatehist_unknown_duration_transitions_total", "counter",
+	prom_header(out, "tcpstatehist_unknown_duration_transitions_total", "counter",
 		     "Transitions whose time in the old state is not known (first seen).");
 	for_each_pair(out, snap, print_unknown);
-	print_header(out, "tcpstatehist_state_duration_seconds", "histogram",
+	prom_header(out, "tcpstatehist_state_duration_seconds", "histogram",
 		     "Time spent in old_state before moving to new_state, known durations.");
 	for_each_pair(out, snap, print_histogram);
-	print_header(out, "tcpstatehist_missed_transitions_total", "counter",
+	prom_header(out, "tcpstatehist_missed_transitions_total", "counter",
 		     "Tracepoint hits the kernel skipped that no program recorded.");
 	fprintf(out, "tcpstatehist_missed_transitions_total %llu\n",
 		(unsigned long long)snap->missed);
-	print_header(out, "tcpstatehist_attach_time_seconds", "gauge",
+	prom_header(out, "tcpstatehist_attach_time_seconds", "gauge",
 		     "When the counters started (Unix time); a change means a reset.");
 	fprintf(out, "tcpstatehist_attach_time_seconds %llu\n",
 		(unsigned long long)opts->since_realtime);

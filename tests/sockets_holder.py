@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""Holds TCP sockets in known states for tests/kernel/test_sockets.sh, in steps.
+
+Run inside the test's network namespace with a work directory: each step
+waits for a file the test creates, then writes its own. Steps:
+  before  two listeners (7000, 8000) and one connection on 7000, made before
+          the attach: their ages are unknown                      -> before
+  old     (after "attached") 20 clients of 8000 close(); the server never
+          closes: 20 CLOSE_WAIT children, 20 orphaned clients in FIN_WAIT2;
+          and one client whose SYN goes nowhere: SYN_SENT          -> old
+  fresh   (after "go") 5 more clients close the same way           -> fresh
+Then it holds everything until "stop".
+"""
+import os
+import socket
+import sys
+import time
+
+work = sys.argv[1]
+
+
+def wait_for(name):
+    for _ in range(600):
+        if os.path.exists(os.path.join(work, name)):
+            return
+        time.sleep(0.05)
+    sys.exit("holder: no %s" % name)
+
+
+def done(name):
+    with open(os.path.join(work, name), "w") as f:
+        f.write("done\n")
+
+
+def listener(port):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(128)
+    return s
+
+
+def closed_by_clients(srv, n, keep):
+    """n connections whose client closes; the server sees the FIN (CLOSE_WAIT)."""
+    for _ in range(n):
+        c = socket.create_connection(("127.0.0.1", 8000))
+        s, _ = srv.accept()
+        c.close()
+        if s.recv(1) != b"":
+            sys.exit("holder: no FIN")
+        keep.append(s)
+
+
+keep = []
+l7000, l8000 = listener(7000), listener(8000)
+c0 = socket.create_connection(("127.0.0.1", 7000))
+s0, _ = l7000.accept()
+done("before")
+wait_for("attached")
+closed_by_clients(l8000, 20, keep)
+syn = socket.socket()
+syn.setblocking(False)
+try:
+    syn.connect(("10.99.0.1", 9))
+except BlockingIOError:
+    pass
+done("old")
+wait_for("go")
+closed_by_clients(l8000, 5, keep)
+done("fresh")
+wait_for("stop")
