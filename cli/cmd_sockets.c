@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "census_walk.h"
+#include "cgroups.h"
 #include "common.h"
 
 /*
@@ -51,17 +52,30 @@ static int render_census(const struct config *cfg, const struct census *c, char 
 	return output_flush(stdout, err, errlen);
 }
 
+/* The oldest sockets' cgroup paths, into paths (room for c->noldest). */
+static void find_cgroups(struct census *c, char **paths)
+{
+	__u64 ids[CENSUS_TOP_MAX];
+
+	for (unsigned int i = 0; i < c->noldest; i++)
+		ids[i] = c->oldest[i].cgroup_id;
+	cgroup_paths(ids, c->noldest, paths);
+	c->cgroups = (const char *const *)paths;
+}
+
 int cmd_sockets(const struct config *cfg)
 {
 	struct start_times st = { -1, -1 };
 	struct tsh_sock_record *oldest;
+	char **cgroups = NULL;
 	char err[ERR_LEN] = "";
 	struct census c;
 	bool found;
 	int ret;
 
 	oldest = calloc(cfg->top, sizeof(*oldest));
-	if (!oldest) {
+	cgroups = calloc(cfg->top, sizeof(*cgroups));
+	if (!oldest || !cgroups) {
 		ret = set_err(err, sizeof(err), -ENOMEM, "out of memory");
 		goto out;
 	}
@@ -73,9 +87,13 @@ int cmd_sockets(const struct config *cfg)
 	if (ret)
 		goto out;
 	census_finish(&c);
+	find_cgroups(&c, cgroups);
 	ret = render_census(cfg, &c, err, sizeof(err));
 out:
 	start_times_close(&st);
+	for (unsigned long i = 0; cgroups && i < cfg->top; i++)
+		free(cgroups[i]);
+	free(cgroups);
 	free(oldest);
 	return command_exit(ret, err);
 }

@@ -3,11 +3,13 @@
 
 Run inside the test's network namespace with a work directory: each step
 waits for a file the test creates, then writes its own. Steps:
-  before  two listeners (7000, 8000) and one connection on 7000, made before
-          the attach: their ages are unknown                      -> before
+  before  three listeners (7000, 8000, 9000) and one connection on 7000,
+          made before the attach: their ages are unknown           -> before
   old     (after "attached") 20 clients of 8000 close(); the server never
           closes: 20 CLOSE_WAIT children, 20 orphaned clients in FIN_WAIT2;
-          and one client whose SYN goes nowhere: SYN_SENT          -> old
+          one client whose SYN goes nowhere: SYN_SENT; 3 clients of 9000,
+          whose listener defers the accept until data comes: 3 request
+          sockets in SYN_RECV, 3 clients ESTABLISHED                -> old
   fresh   (after "go") 5 more clients close the same way           -> fresh
 Then it holds everything until "stop".
 """
@@ -40,6 +42,12 @@ def listener(port):
     return s
 
 
+def deferred_listener(port):
+    s = listener(port)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, 120)
+    return s
+
+
 def closed_by_clients(srv, n, keep):
     """n connections whose client closes; the server sees the FIN (CLOSE_WAIT)."""
     for _ in range(n):
@@ -52,7 +60,7 @@ def closed_by_clients(srv, n, keep):
 
 
 keep = []
-l7000, l8000 = listener(7000), listener(8000)
+l7000, l8000, l9000 = listener(7000), listener(8000), deferred_listener(9000)
 c0 = socket.create_connection(("127.0.0.1", 7000))
 s0, _ = l7000.accept()
 done("before")
@@ -64,6 +72,7 @@ try:
     syn.connect(("10.99.0.1", 9))
 except BlockingIOError:
     pass
+keep += [socket.create_connection(("127.0.0.1", 9000)) for _ in range(3)]
 done("old")
 wait_for("go")
 closed_by_clients(l8000, 5, keep)

@@ -3,8 +3,8 @@
 # sockets: the census of TCP sockets in a test namespace, with ages from an
 # attached set. tests/sockets_holder.py holds the sockets: some made before
 # the attach (age unknown), 20 servers in CLOSE_WAIT and their 20 orphaned
-# clients in FIN_WAIT2 (timewait sockets), one SYN_SENT, then 5 fresh
-# CLOSE_WAIT. Counts are exact; an age is checked against a wait measured
+# clients in FIN_WAIT2 (timewait sockets), one SYN_SENT, 3 request sockets
+# (SYN_RECV) and their clients, then 5 fresh CLOSE_WAIT. Counts are exact; an age is checked against a wait measured
 # around it, as a lower bound only.
 set -u
 . "$(dirname "$0")/../lib.sh"
@@ -32,8 +32,16 @@ state_count() {
 }
 now_ms() { date +%s%3N; }
 
-ip netns exec "$NS" python3 "$TOP/tests/sockets_holder.py" "$WORK" &
-on_exit "kill $! 2>/dev/null"
+# The holder in a cgroup of its own, when the unified hierarchy is mounted.
+CGROOT=$(findmnt -n -t cgroup2 -o TARGET | head -1)
+CGROUP=/tsh-sockets-$$
+[ -n "$CGROOT" ] && mkdir "$CGROOT$CGROUP" || CGROUP=
+sh -c '[ -z "$1" ] || echo $$ >"$1/cgroup.procs" || exit 1
+	exec ip netns exec "$2" python3 "$3" "$4"' holder "${CGROUP:+$CGROOT$CGROUP}" "$NS" \
+	"$TOP/tests/sockets_holder.py" "$WORK" &
+HOLDER=$!
+on_exit "kill $HOLDER 2>/dev/null; wait $HOLDER"
+[ -z "$CGROUP" ] || on_exit "rmdir '$CGROOT$CGROUP'"
 wait_file "$WORK/before" 10 || { not_ok "holder started"; finish; exit; }
 check "attach" "$TSH" attach -N "$NSPATH" --pin-path "$PIN" >/dev/null
 touch "$WORK/attached"
@@ -51,9 +59,9 @@ expect_eq "CLOSE_WAIT: every age known" 0 "$(state_count "$WORK/all.json" CLOSE_
 expect_eq "FIN_WAIT2: 25 orphaned clients" 25 "$(state_count "$WORK/all.json" FIN_WAIT2)"
 expect_eq "SYN_SENT: 1" 1 "$(state_count "$WORK/all.json" SYN_SENT)"
 expect_eq "SYN_SENT: its age known" 0 "$(state_count "$WORK/all.json" SYN_SENT unknown)"
-expect_eq "ESTABLISHED before the attach: 2, ages unknown" "2 2" \
+expect_eq "ESTABLISHED: 2 before the attach (ages unknown), 3 after" "5 2" \
 	"$(state_count "$WORK/all.json" ESTABLISHED) $(state_count "$WORK/all.json" ESTABLISHED unknown)"
-expect_eq "LISTEN before the attach: 2, ages unknown" "2 2" \
+expect_eq "LISTEN before the attach: 3, ages unknown" "3 3" \
 	"$(state_count "$WORK/all.json" LISTEN) $(state_count "$WORK/all.json" LISTEN unknown)"
 expect_eq "the 20 old CLOSE_WAIT are at least the time waited" 20 "$(jq --argjson w "$waited_ms" \
 	'[.oldest[] | select(.state == "CLOSE_WAIT" and .age_ns >= $w * 1000000)] | length' \
@@ -62,6 +70,16 @@ expect_eq "the 20 old FIN_WAIT2 are timewait sockets aged by their timer" 20 \
 	"$(jq --argjson w "$waited_ms" '[.oldest[] | select(.state == "FIN_WAIT2" and
 	.kind == "timewait" and .age_source == "timer" and
 	.age_ns >= ($w - 10) * 1000000)] | length' "$WORK/all.json")"
+expect_eq "SYN_RECV: the 3 request sockets, aged from their SYN-ACK" 3 \
+	"$(jq --argjson w "$waited_ms" '[.oldest[] | select(.state == "SYN_RECV" and
+	.kind == "request" and .age_source == "synack" and .age_ns >= $w * 1000000)] | length' \
+	"$WORK/all.json")"
+expect_eq "SYN_RECV: 3 in all" 3 "$(state_count "$WORK/all.json" SYN_RECV)"
+if [ -n "$CGROUP" ]; then
+	expect_eq "full sockets: the holder's cgroup ($CGROUP)" 25 "$(jq --arg c "$CGROUP" \
+		'[.oldest[] | select(.state == "CLOSE_WAIT" and .cgroup == $c)] | length' \
+		"$WORK/all.json")"
+fi
 expect_eq "SYN_SENT's age is known from the attached set" "start" \
 	"$(jq -r '[.oldest[] | select(.state == "SYN_SENT") | .age_source] | join(",")' \
 	"$WORK/all.json")"
