@@ -37,6 +37,8 @@ void render_text_histogram(FILE *out, const struct tsh_slot *slot, bool ms);
 void render_json_slot(struct json_writer *w, const struct tsh_slot *slot);
 /* A bucket bound in seconds, exact (a whole number of us): "0.000512", "+Inf". */
 void prom_format_le(char *buf, size_t len, unsigned int b);
+/* A histogram's buckets (cumulative, every bound), _sum and _count, with the labels given. */
+void prom_histogram(FILE *out, const char *name, const char *labels, const struct tsh_slot *slot);
 /* A metric's HELP and TYPE lines. */
 void prom_header(FILE *out, const char *name, const char *type, const char *help);
 

@@ -38,7 +38,7 @@ static void print_unknown(FILE *out, const char *labels, const struct tsh_slot *
 		(unsigned long long)slot->unknown);
 }
 
-static void print_histogram(FILE *out, const char *labels, const struct tsh_slot *slot)
+void prom_histogram(FILE *out, const char *name, const char *labels, const struct tsh_slot *slot)
 {
 	__u64 cumulative = 0;
 	char le[32];
@@ -46,14 +46,18 @@ static void print_histogram(FILE *out, const char *labels, const struct tsh_slot
 	for (unsigned int b = 0; b < TSH_NBUCKETS; b++) {
 		cumulative += slot->buckets[b];
 		prom_format_le(le, sizeof(le), b);
-		fprintf(out, "tcpstatehist_state_duration_seconds_bucket{%s,le=\"%s\"} %llu\n",
-			labels, le, (unsigned long long)cumulative);
+		fprintf(out, "%s_bucket{%s,le=\"%s\"} %llu\n", name, labels, le,
+			(unsigned long long)cumulative);
 	}
-	fprintf(out, "tcpstatehist_state_duration_seconds_sum{%s} %llu.%09llu\n", labels,
+	fprintf(out, "%s_sum{%s} %llu.%09llu\n", name, labels,
 		(unsigned long long)(slot->sum_ns / 1000000000),
 		(unsigned long long)(slot->sum_ns % 1000000000));
-	fprintf(out, "tcpstatehist_state_duration_seconds_count{%s} %llu\n", labels,
-		(unsigned long long)cumulative);
+	fprintf(out, "%s_count{%s} %llu\n", name, labels, (unsigned long long)cumulative);
+}
+
+static void print_histogram(FILE *out, const char *labels, const struct tsh_slot *slot)
+{
+	prom_histogram(out, "tcpstatehist_state_duration_seconds", labels, slot);
 }
 
 static void for_each_pair(FILE *out, const struct snapshot *snap, pair_printer print)
@@ -77,20 +81,20 @@ static void for_each_pair(FILE *out, const struct snapshot *snap, pair_printer p
 int render_prometheus(FILE *out, const struct snapshot *snap, const struct render_opts *opts)
 {
 	prom_header(out, "tcpstatehist_transitions_total", "counter",
-		     "TCP state transitions by old and new state, since attach.");
+		    "TCP state transitions by old and new state, since attach.");
 	for_each_pair(out, snap, print_count);
 	prom_header(out, "tcpstatehist_unknown_duration_transitions_total", "counter",
-		     "Transitions whose time in the old state is not known (first seen).");
+		    "Transitions whose time in the old state is not known (first seen).");
 	for_each_pair(out, snap, print_unknown);
 	prom_header(out, "tcpstatehist_state_duration_seconds", "histogram",
-		     "Time spent in old_state before moving to new_state, known durations.");
+		    "Time spent in old_state before moving to new_state, known durations.");
 	for_each_pair(out, snap, print_histogram);
 	prom_header(out, "tcpstatehist_missed_transitions_total", "counter",
-		     "Tracepoint hits the kernel skipped that no program recorded.");
+		    "Tracepoint hits the kernel skipped that no program recorded.");
 	fprintf(out, "tcpstatehist_missed_transitions_total %llu\n",
 		(unsigned long long)snap->missed);
 	prom_header(out, "tcpstatehist_attach_time_seconds", "gauge",
-		     "When the counters started (Unix time); a change means a reset.");
+		    "When the counters started (Unix time); a change means a reset.");
 	fprintf(out, "tcpstatehist_attach_time_seconds %llu\n",
 		(unsigned long long)opts->since_realtime);
 	return ferror(out) ? -EIO : 0;

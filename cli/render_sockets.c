@@ -174,42 +174,35 @@ static bool state_named(unsigned int state)
 	return state < TSH_NSTATES && tsh_state_names[state];
 }
 
-static void print_age_histogram(FILE *out, const char *state, const struct tsh_slot *st)
+/* One gauge per named state: its count, or its count of unknown ages. */
+static void print_state_gauges(FILE *out, const struct census *c, const char *name,
+			       const char *help, bool unknown)
 {
-	__u64 cumulative = 0;
-	char le[32];
-
-	for (unsigned int b = 0; b < TSH_NBUCKETS; b++) {
-		cumulative += st->buckets[b];
-		prom_format_le(le, sizeof(le), b);
-		fprintf(out,
-			"tcpstatehist_socket_state_age_seconds_bucket{state=\"%s\",le=\"%s\"} %llu\n",
-			state, le, (unsigned long long)cumulative);
-	}
-	fprintf(out, "tcpstatehist_socket_state_age_seconds_sum{state=\"%s\"} %llu.%09llu\n", state,
-		(unsigned long long)(st->sum_ns / 1000000000),
-		(unsigned long long)(st->sum_ns % 1000000000));
-	fprintf(out, "tcpstatehist_socket_state_age_seconds_count{state=\"%s\"} %llu\n", state,
-		(unsigned long long)cumulative);
+	prom_header(out, name, "gauge", help);
+	for (unsigned int s = 0; s < TSH_NSTATES; s++)
+		if (state_named(s))
+			fprintf(out, "%s{state=\"%s\"} %llu\n", name, tsh_state_names[s],
+				(unsigned long long)(unknown ? c->states[s].unknown
+							     : c->states[s].count));
 }
 
 int render_sockets_prometheus(FILE *out, const struct census *c)
 {
-	prom_header(out, "tcpstatehist_sockets", "gauge", "TCP sockets now, by state.");
-	for (unsigned int s = 0; s < TSH_NSTATES; s++)
-		if (state_named(s))
-			fprintf(out, "tcpstatehist_sockets{state=\"%s\"} %llu\n",
-				tsh_state_names[s], (unsigned long long)c->states[s].count);
-	prom_header(out, "tcpstatehist_sockets_unknown_age", "gauge",
-		    "TCP sockets now whose time in their state is not known, by state.");
-	for (unsigned int s = 0; s < TSH_NSTATES; s++)
-		if (state_named(s))
-			fprintf(out, "tcpstatehist_sockets_unknown_age{state=\"%s\"} %llu\n",
-				tsh_state_names[s], (unsigned long long)c->states[s].unknown);
-	prom_header(out, "tcpstatehist_socket_state_age_seconds", "histogram",
+	static const char age_metric[] = "tcpstatehist_socket_state_age_seconds";
+
+	print_state_gauges(out, c, "tcpstatehist_sockets", "TCP sockets now, by state.", false);
+	print_state_gauges(out, c, "tcpstatehist_sockets_unknown_age",
+			   "TCP sockets now whose time in their state is not known, by state.",
+			   true);
+	prom_header(out, age_metric, "histogram",
 		    "Time each TCP socket has spent in its current state, known ages.");
-	for (unsigned int s = 0; s < TSH_NSTATES; s++)
-		if (state_named(s) && c->states[s].count > c->states[s].unknown)
-			print_age_histogram(out, tsh_state_names[s], &c->states[s]);
+	for (unsigned int s = 0; s < TSH_NSTATES; s++) {
+		char labels[48];
+
+		if (!state_named(s) || c->states[s].count == c->states[s].unknown)
+			continue;
+		snprintf(labels, sizeof(labels), "state=\"%s\"", tsh_state_names[s]);
+		prom_histogram(out, age_metric, labels, &c->states[s]);
+	}
 	return ferror(out) ? -EIO : 0;
 }

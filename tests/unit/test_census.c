@@ -27,19 +27,19 @@ static struct tsh_sock_record record(__u64 cookie, unsigned int state, unsigned 
 }
 
 /*
- * Four CLOSE_WAIT (ages 3 s, 1.5 ms, 3 s and unknown), two FIN_WAIT2
- * timewait sockets (70 s, 2 us), one request socket (400 us), one LISTEN
+ * Four CLOSE_WAIT (ages 3 s, 1.5 s, 3 s and unknown), two FIN_WAIT2
+ * timewait sockets (70 s, 50 s), one request socket (400 us), one LISTEN
  * of unknown age.
  */
 static void fill(struct census *c)
 {
 	struct tsh_sock_record recs[] = {
 		record(11, TSH_CLOSE_WAIT, TSH_SOCK_FULL, TSH_AGE_START, 3000000000ull),
-		record(12, TSH_CLOSE_WAIT, TSH_SOCK_FULL, TSH_AGE_START, 1500000),
+		record(12, TSH_CLOSE_WAIT, TSH_SOCK_FULL, TSH_AGE_START, 1500000000ull),
 		record(13, TSH_CLOSE_WAIT, TSH_SOCK_FULL, TSH_AGE_START, 3000000000ull),
 		record(14, TSH_CLOSE_WAIT, TSH_SOCK_FULL, TSH_AGE_UNKNOWN, 0),
 		record(21, TSH_FIN_WAIT2, TSH_SOCK_TIMEWAIT, TSH_AGE_TIMER, 70000000000ull),
-		record(22, TSH_FIN_WAIT2, TSH_SOCK_TIMEWAIT, TSH_AGE_TIMER, 2000),
+		record(22, TSH_FIN_WAIT2, TSH_SOCK_TIMEWAIT, TSH_AGE_TIMER, 50000000000ull),
 		record(31, TSH_SYN_RECV, TSH_SOCK_REQUEST, TSH_AGE_SYNACK, 400000),
 		record(41, TSH_LISTEN, TSH_SOCK_FULL, TSH_AGE_UNKNOWN, 0),
 	};
@@ -59,17 +59,17 @@ static void test_counts(void)
 	CHECK_EQ_U64(8, c.sockets);
 	CHECK_EQ_U64(4, c.states[TSH_CLOSE_WAIT].count);
 	CHECK_EQ_U64(1, c.states[TSH_CLOSE_WAIT].unknown);
-	CHECK_EQ_U64(6001500000ull, c.states[TSH_CLOSE_WAIT].sum_ns);
+	CHECK_EQ_U64(7500000000ull, c.states[TSH_CLOSE_WAIT].sum_ns);
 	CHECK_EQ_U64(2, c.states[TSH_CLOSE_WAIT].buckets[tsh_duration_bucket(3000000000ull)]);
-	CHECK_EQ_U64(1, c.states[TSH_CLOSE_WAIT].buckets[tsh_duration_bucket(1500000)]);
+	CHECK_EQ_U64(1, c.states[TSH_CLOSE_WAIT].buckets[tsh_duration_bucket(1500000000ull)]);
 	CHECK_EQ_U64(2, c.states[TSH_FIN_WAIT2].count);
 	CHECK_EQ_U64(1, c.states[TSH_SYN_RECV].count);
 	CHECK_EQ_U64(1, c.states[TSH_LISTEN].unknown);
 	/* The oldest three, oldest first; equal ages by cookie. */
 	CHECK_EQ_U64(3, c.noldest);
 	CHECK_EQ_U64(21, oldest[0].cookie);
-	CHECK_EQ_U64(11, oldest[1].cookie);
-	CHECK_EQ_U64(13, oldest[2].cookie);
+	CHECK_EQ_U64(22, oldest[1].cookie);
+	CHECK_EQ_U64(11, oldest[2].cookie);
 }
 
 static void test_older_than(void)
@@ -77,14 +77,16 @@ static void test_older_than(void)
 	struct tsh_sock_record oldest[10];
 	struct census c;
 
-	census_init(&c, oldest, 10, 1000000000ull);
+	census_init(&c, oldest, 10, 2000000000ull);
 	fill(&c);
-	CHECK_EQ_U64(3, c.sockets);
+	CHECK_EQ_U64(4, c.sockets);
 	CHECK_EQ_U64(2, c.states[TSH_CLOSE_WAIT].count);
 	CHECK_EQ_U64(0, c.states[TSH_CLOSE_WAIT].unknown);
-	CHECK_EQ_U64(1, c.states[TSH_FIN_WAIT2].count);
+	CHECK_EQ_U64(2, c.states[TSH_FIN_WAIT2].count);
+	CHECK_EQ_U64(0, c.states[TSH_SYN_RECV].count);
 	CHECK_EQ_U64(0, c.states[TSH_LISTEN].count);
-	CHECK_EQ_U64(3, c.noldest);
+	CHECK_EQ_U64(4, c.noldest);
+	CHECK_EQ_U64(13, oldest[3].cookie);
 }
 
 static void test_top_zero_and_bad_state(void)
@@ -143,7 +145,7 @@ static const char golden_text[] =
 	"TCP sockets: 8\n"
 	"STATE             SOCKETS    UNKNOWN      P50      P90      MAX\n"
 	"SYN_RECV                1          0    512us    512us    512us\n"
-	"FIN_WAIT2               2          0      2us     134s     134s\n"
+	"FIN_WAIT2               2          0    67.1s     134s     134s\n"
 	"CLOSE_WAIT              4          1    4.19s    4.19s    4.19s\n"
 	"LISTEN                  1          1        -        -        -\n"
 	"\n"
@@ -154,84 +156,14 @@ static const char golden_text[] =
 	"\n"
 	"FIN_WAIT2: 2 sockets, 0 of unknown age\n"
 	"                    usecs (lo, hi] : count      distribution\n"
-	"              1 -> 2               : 1          |***************************************"
+	"       33554432 -> 67108864        : 1          |***************************************"
 	"*|\n"
-	"              2 -> 4               : 0          |                                       "
-	" |\n"
-	"              4 -> 8               : 0          |                                       "
-	" |\n"
-	"              8 -> 16              : 0          |                                       "
-	" |\n"
-	"             16 -> 32              : 0          |                                       "
-	" |\n"
-	"             32 -> 64              : 0          |                                       "
-	" |\n"
-	"             64 -> 128             : 0          |                                       "
-	" |\n"
-	"            128 -> 256             : 0          |                                       "
-	" |\n"
-	"            256 -> 512             : 0          |                                       "
-	" |\n"
-	"            512 -> 1024            : 0          |                                       "
-	" |\n"
-	"           1024 -> 2048            : 0          |                                       "
-	" |\n"
-	"           2048 -> 4096            : 0          |                                       "
-	" |\n"
-	"           4096 -> 8192            : 0          |                                       "
-	" |\n"
-	"           8192 -> 16384           : 0          |                                       "
-	" |\n"
-	"          16384 -> 32768           : 0          |                                       "
-	" |\n"
-	"          32768 -> 65536           : 0          |                                       "
-	" |\n"
-	"          65536 -> 131072          : 0          |                                       "
-	" |\n"
-	"         131072 -> 262144          : 0          |                                       "
-	" |\n"
-	"         262144 -> 524288          : 0          |                                       "
-	" |\n"
-	"         524288 -> 1048576         : 0          |                                       "
-	" |\n"
-	"        1048576 -> 2097152         : 0          |                                       "
-	" |\n"
-	"        2097152 -> 4194304         : 0          |                                       "
-	" |\n"
-	"        4194304 -> 8388608         : 0          |                                       "
-	" |\n"
-	"        8388608 -> 16777216        : 0          |                                       "
-	" |\n"
-	"       16777216 -> 33554432        : 0          |                                       "
-	" |\n"
-	"       33554432 -> 67108864        : 0          |                                       "
-	" |\n"
 	"       67108864 -> 134217728       : 1          |***************************************"
 	"*|\n"
 	"\n"
 	"CLOSE_WAIT: 4 sockets, 1 of unknown age\n"
 	"                    usecs (lo, hi] : count      distribution\n"
-	"           1024 -> 2048            : 1          |********************                   "
-	" |\n"
-	"           2048 -> 4096            : 0          |                                       "
-	" |\n"
-	"           4096 -> 8192            : 0          |                                       "
-	" |\n"
-	"           8192 -> 16384           : 0          |                                       "
-	" |\n"
-	"          16384 -> 32768           : 0          |                                       "
-	" |\n"
-	"          32768 -> 65536           : 0          |                                       "
-	" |\n"
-	"          65536 -> 131072          : 0          |                                       "
-	" |\n"
-	"         131072 -> 262144          : 0          |                                       "
-	" |\n"
-	"         262144 -> 524288          : 0          |                                       "
-	" |\n"
-	"         524288 -> 1048576         : 0          |                                       "
-	" |\n"
-	"        1048576 -> 2097152         : 0          |                                       "
+	"        1048576 -> 2097152         : 1          |********************                   "
 	" |\n"
 	"        2097152 -> 4194304         : 2          |***************************************"
 	"*|\n"
@@ -243,26 +175,26 @@ static const char golden_text[] =
 	"         CGROUP\n"
 	"70s      FIN_WAIT2   timewait 21                   127.0.0.1:8000         127.0.0.2:4002"
 	"1        -\n"
-	"3s       CLOSE_WAIT  full     11                   127.0.0.1:8000         127.0.0.2:4001"
-	"1        /system.slice/app.service\n"
+	"50s      FIN_WAIT2   timewait 22                   127.0.0.1:8000         127.0.0.2:4002"
+	"2        /system.slice/app.service\n"
 	"\n";
 static const char golden_json[] =
 	"{\"sockets\":8,\"older_than_ns\":null,\"start_times\":false,\"no_start_times\":\"nothing"
 	" \\\"attached\\\"\",\"states\":[{\"state\":\"SYN_RECV\",\"count\":1,\"unknown\":0,\"sum_"
 	"ns\":400000,\"p50_us\":512,\"p90_us\":512,\"p99_us\":512,\"max_us\":512,\"buckets\":[{\""
 	"le_us\":512,\"count\":1}]},{\"state\":\"FIN_WAIT2\",\"count\":2,\"unknown\":0,\"sum_ns\""
-	":70000002000,\"p50_us\":2,\"p90_us\":134217728,\"p99_us\":134217728,\"max_us\":134217728"
-	",\"buckets\":[{\"le_us\":2,\"count\":1},{\"le_us\":134217728,\"count\":1}]},{\"state\":"
-	"\"CLOSE_WAIT\",\"count\":4,\"unknown\":1,\"sum_ns\":6001500000,\"p50_us\":4194304,\"p90_"
-	"us\":4194304,\"p99_us\":4194304,\"max_us\":4194304,\"buckets\":[{\"le_us\":2048,\"count"
-	"\":1},{\"le_us\":4194304,\"count\":2}]},{\"state\":\"LISTEN\",\"count\":1,\"unknown\":1,"
-	"\"sum_ns\":0,\"p50_us\":null,\"p90_us\":null,\"p99_us\":null,\"max_us\":null,\"buckets\""
-	":[]}],\"oldest\":[{\"cookie\":21,\"state\":\"FIN_WAIT2\",\"kind\":\"timewait\",\"family"
-	"\":\"ipv4\",\"local\":\"127.0.0.1:8000\",\"remote\":\"127.0.0.2:40021\",\"age_ns\":70000"
-	"000000,\"age_source\":\"timer\",\"cgroup_id\":0,\"cgroup\":null},{\"cookie\":11,\"state"
-	"\":\"CLOSE_WAIT\",\"kind\":\"full\",\"family\":\"ipv4\",\"local\":\"127.0.0.1:8000\",\"r"
-	"emote\":\"127.0.0.2:40011\",\"age_ns\":3000000000,\"age_source\":\"start\",\"cgroup_id\""
-	":0,\"cgroup\":null}]}\n";
+	":120000000000,\"p50_us\":67108864,\"p90_us\":134217728,\"p99_us\":134217728,\"max_us\":1"
+	"34217728,\"buckets\":[{\"le_us\":67108864,\"count\":1},{\"le_us\":134217728,\"count\":1}"
+	"]},{\"state\":\"CLOSE_WAIT\",\"count\":4,\"unknown\":1,\"sum_ns\":7500000000,\"p50_us\":"
+	"4194304,\"p90_us\":4194304,\"p99_us\":4194304,\"max_us\":4194304,\"buckets\":[{\"le_us\""
+	":2097152,\"count\":1},{\"le_us\":4194304,\"count\":2}]},{\"state\":\"LISTEN\",\"count\":"
+	"1,\"unknown\":1,\"sum_ns\":0,\"p50_us\":null,\"p90_us\":null,\"p99_us\":null,\"max_us\":"
+	"null,\"buckets\":[]}],\"oldest\":[{\"cookie\":21,\"state\":\"FIN_WAIT2\",\"kind\":\"time"
+	"wait\",\"family\":\"ipv4\",\"local\":\"127.0.0.1:8000\",\"remote\":\"127.0.0.2:40021\","
+	"\"age_ns\":70000000000,\"age_source\":\"timer\",\"cgroup_id\":0,\"cgroup\":null},{\"cook"
+	"ie\":22,\"state\":\"FIN_WAIT2\",\"kind\":\"timewait\",\"family\":\"ipv4\",\"local\":\"12"
+	"7.0.0.1:8000\",\"remote\":\"127.0.0.2:40022\",\"age_ns\":50000000000,\"age_source\":\"ti"
+	"mer\",\"cgroup_id\":0,\"cgroup\":null}]}\n";
 
 static void test_render_text(void)
 {
@@ -304,12 +236,12 @@ static void test_render_prometheus(void)
 	CHECK(got && strstr(got, "\ntcpstatehist_sockets{state=\"TIME_WAIT\"} 0\n"));
 	CHECK(got && strstr(got, "\ntcpstatehist_sockets_unknown_age{state=\"CLOSE_WAIT\"} 1\n"));
 	CHECK(got && strstr(got, "# TYPE tcpstatehist_socket_state_age_seconds histogram\n"));
-	/* Cumulative: 1.5 ms lies in (1.024, 2.048] ms; the two 3 s in (2.097152, 4.194304] s. */
-	CHECK(got && strstr(got, "_bucket{state=\"CLOSE_WAIT\",le=\"0.001024\"} 0\n"));
-	CHECK(got && strstr(got, "_bucket{state=\"CLOSE_WAIT\",le=\"0.002048\"} 1\n"));
+	/* Cumulative: 1.5 s lies in (1.048576, 2.097152] s; the two 3 s in (2.097152, 4.194304]. */
+	CHECK(got && strstr(got, "_bucket{state=\"CLOSE_WAIT\",le=\"1.048576\"} 0\n"));
+	CHECK(got && strstr(got, "_bucket{state=\"CLOSE_WAIT\",le=\"2.097152\"} 1\n"));
 	CHECK(got && strstr(got, "_bucket{state=\"CLOSE_WAIT\",le=\"4.194304\"} 3\n"));
 	CHECK(got && strstr(got, "_bucket{state=\"CLOSE_WAIT\",le=\"+Inf\"} 3\n"));
-	CHECK(got && strstr(got, "_sum{state=\"CLOSE_WAIT\"} 6.001500000\n"));
+	CHECK(got && strstr(got, "_sum{state=\"CLOSE_WAIT\"} 7.500000000\n"));
 	CHECK(got && strstr(got, "_count{state=\"CLOSE_WAIT\"} 3\n"));
 	/* No histogram for a state without a known age. */
 	CHECK(got && !strstr(got, "_count{state=\"LISTEN\"}"));
