@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 """Holds TCP sockets in known states for tests/kernel/test_sockets.sh, in steps.
 
-Run inside the test's network namespace with a work directory: each step
+Run inside the test's network namespace with a work directory and 1 (make
+the SYN_SENT socket) or 0: each step
 waits for a file the test creates, then writes its own. Steps:
   before  three listeners (7000, 8000, 9000) and one connection on 7000,
           made before the attach: their ages are unknown           -> before
@@ -19,6 +20,7 @@ import sys
 import time
 
 work = sys.argv[1]
+syn_sent = sys.argv[2] == "1"  # a veth drops SYNs to 10.99.0.1
 
 
 def wait_for(name):
@@ -66,12 +68,13 @@ s0, _ = l7000.accept()
 done("before")
 wait_for("attached")
 closed_by_clients(l8000, 20, keep)
-syn = socket.socket()
-syn.setblocking(False)
-try:
-    syn.connect(("10.99.0.1", 9))
-except BlockingIOError:
-    pass
+if syn_sent:
+    syn = socket.socket()
+    syn.setblocking(False)
+    try:
+        syn.connect(("10.99.0.1", 9))
+    except BlockingIOError:
+        pass
 keep += [socket.create_connection(("127.0.0.1", 9000)) for _ in range(3)]
 done("old")
 wait_for("go")

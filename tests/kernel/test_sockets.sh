@@ -19,10 +19,12 @@ NS=$(cat "$WORK/ns")
 NSPATH=/run/netns/$NS
 # A SYN to 10.99.0.1 leaves on a veth whose peer has no address and drops it:
 # no answer, no reset (a permanent neighbour entry spares the ARP).
-ip netns exec "$NS" sh -c 'ip link add v0 type veth peer name v1 &&
+# Without veth (a kernel built without it) the SYN_SENT checks are skipped.
+SYN_SENT=1
+ip netns exec "$NS" sh -c 'ip link add v0 type veth peer name v1 2>/dev/null &&
 	ip addr add 10.99.0.2/24 dev v0 && ip link set v0 up && ip link set v1 up &&
 	ip neigh add 10.99.0.1 lladdr 02:00:00:00:00:01 dev v0 nud permanent' ||
-	{ not_ok "a veth that drops SYNs"; finish; exit; }
+	{ SYN_SENT=0; echo "skip - no veth in this kernel: no SYN_SENT socket"; }
 
 census() { "$TSH" sockets -N "$NSPATH" --pin-path "$PIN" "$@"; }
 # state_count FILE STATE [FIELD]: a state's count (or unknown) in a census's JSON.
@@ -37,8 +39,8 @@ CGROOT=$(findmnt -n -t cgroup2 -o TARGET | head -1)
 CGROUP=/tsh-sockets-$$
 [ -n "$CGROOT" ] && mkdir "$CGROOT$CGROUP" || CGROUP=
 sh -c '[ -z "$1" ] || echo $$ >"$1/cgroup.procs" || exit 1
-	exec ip netns exec "$2" python3 "$3" "$4"' holder "${CGROUP:+$CGROOT$CGROUP}" "$NS" \
-	"$TOP/tests/sockets_holder.py" "$WORK" &
+	exec ip netns exec "$2" python3 "$3" "$4" "$5"' holder "${CGROUP:+$CGROOT$CGROUP}" "$NS" \
+	"$TOP/tests/sockets_holder.py" "$WORK" "$SYN_SENT" &
 HOLDER=$!
 on_exit "kill $HOLDER 2>/dev/null; wait $HOLDER"
 [ -z "$CGROUP" ] || on_exit "rmdir '$CGROOT$CGROUP'"
@@ -57,7 +59,7 @@ check "census exits 0 with nothing on stderr" test ! -s "$WORK/all.err"
 expect_eq "CLOSE_WAIT: 25" 25 "$(state_count "$WORK/all.json" CLOSE_WAIT)"
 expect_eq "CLOSE_WAIT: every age known" 0 "$(state_count "$WORK/all.json" CLOSE_WAIT unknown)"
 expect_eq "FIN_WAIT2: 25 orphaned clients" 25 "$(state_count "$WORK/all.json" FIN_WAIT2)"
-expect_eq "SYN_SENT: 1" 1 "$(state_count "$WORK/all.json" SYN_SENT)"
+expect_eq "SYN_SENT: $SYN_SENT" "$SYN_SENT" "$(state_count "$WORK/all.json" SYN_SENT)"
 expect_eq "SYN_SENT: its age known" 0 "$(state_count "$WORK/all.json" SYN_SENT unknown)"
 expect_eq "ESTABLISHED: 2 before the attach (ages unknown), 3 after" "5 2" \
 	"$(state_count "$WORK/all.json" ESTABLISHED) $(state_count "$WORK/all.json" ESTABLISHED unknown)"
@@ -80,9 +82,11 @@ if [ -n "$CGROUP" ]; then
 		'[.oldest[] | select(.state == "CLOSE_WAIT" and .cgroup == $c)] | length' \
 		"$WORK/all.json")"
 fi
-expect_eq "SYN_SENT's age is known from the attached set" "start" \
-	"$(jq -r '[.oldest[] | select(.state == "SYN_SENT") | .age_source] | join(",")' \
-	"$WORK/all.json")"
+if [ "$SYN_SENT" = 1 ]; then
+	expect_eq "SYN_SENT's age is known from the attached set, at least the time waited" \
+		"start" "$(jq -r --argjson w "$waited_ms" '[.oldest[] | select(.state == "SYN_SENT"
+		and .age_ns >= $w * 1000000) | .age_source] | join(",")' "$WORK/all.json")"
+fi
 
 # The per-state counts are ss's, in the same namespace.
 ip netns exec "$NS" ss -tanH | awk '{print $1}' | sort | uniq -c |
