@@ -34,19 +34,43 @@ static int find_start_times(const struct config *cfg, struct start_times *st, bo
 	return 0;
 }
 
+typedef int (*census_renderer)(FILE *out, const struct census *c);
+
+struct census_job {
+	census_renderer render;
+	const struct census *census;
+};
+
+static int write_census(FILE *out, const void *ctx)
+{
+	const struct census_job *job = ctx;
+
+	return job->render(out, job->census);
+}
+
+/* To stdout, or into -o FILE replaced atomically (for node_exporter's textfile collector). */
 static int render_census(const struct config *cfg, const struct census *c, char *err, size_t errlen)
 {
-	static int (*const renderers[])(FILE *, const struct census *) = {
+	static const census_renderer renderers[] = {
 		[FORMAT_TEXT] = render_sockets_text,
 		[FORMAT_JSON] = render_sockets_json,
 		[FORMAT_PROMETHEUS] = render_sockets_prometheus,
 	};
+	struct census_job job = { renderers[cfg->format], c };
+	char why[ERR_LEN];
+	int ret;
 
 	/* JSON carries the reason in a field; the other formats say it on stderr. */
 	if (!c->start_times && cfg->format != FORMAT_JSON)
 		p_err("%s", c->no_start_times);
+	if (cfg->output) {
+		ret = replace_file(cfg->output, 0644, write_census, &job, why, sizeof(why));
+		if (ret)
+			set_err(err, errlen, ret, "-o %s: %s", cfg->output, why);
+		return ret;
+	}
 	errno = 0;
-	if (renderers[cfg->format](stdout, c))
+	if (job.render(stdout, c))
 		return set_err(err, errlen, errno ? -errno : -EIO, "cannot write the output: %s",
 			       strerror(errno ? errno : EIO));
 	return output_flush(stdout, err, errlen);

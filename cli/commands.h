@@ -36,7 +36,8 @@ enum option_group {
 	  OPTS_VIEW | OPTS_FORMAT | OPTS_OUTPUT | OPTS_PIN | OPTS_STATE)                           \
 	X(CMD_STATUS, "status", cmd_status, OPTS_FORMAT | OPTS_PIN)                                \
 	X(CMD_DETACH, "detach", cmd_detach, OPTS_PIN)                                              \
-	X(CMD_SOCKETS, "sockets", cmd_sockets, OPTS_FILTER | OPTS_FORMAT | OPTS_PIN | OPTS_CENSUS)
+	X(CMD_SOCKETS, "sockets", cmd_sockets,                                                     \
+	  OPTS_FILTER | OPTS_FORMAT | OPTS_OUTPUT | OPTS_PIN | OPTS_CENSUS)
 /* clang-format on */
 
 #define COMMAND_ID(id, name, run, options) id,

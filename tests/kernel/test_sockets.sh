@@ -116,7 +116,7 @@ check "FIN_WAIT2 ages grow ($age1 -> $age2)" test "$age2" -gt "$age1"
 census >"$WORK/text.txt"
 check "text: the state table" grep -Eq '^CLOSE_WAIT +25 +0 ' "$WORK/text.txt"
 check "text: the oldest list" grep -q '^Oldest 10 of known age:' "$WORK/text.txt"
-census -f prometheus >"$WORK/census.prom"
+census -f prometheus -o "$WORK/census.prom"
 check "prometheus: gauge" grep -qx 'tcpstatehist_sockets{state="CLOSE_WAIT"} 25' "$WORK/census.prom"
 check "prometheus: age histogram" grep -qx \
 	'tcpstatehist_socket_state_age_seconds_count{state="CLOSE_WAIT"} 25' "$WORK/census.prom"

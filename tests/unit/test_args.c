@@ -560,7 +560,7 @@ static void test_sockets_options(void)
 	CHECK_PARSE_ERROR("--top", "'0'", "sockets", "--top", "0");
 	CHECK_PARSE_ERROR("--top", "'1001'", "sockets", "--top", "1001");
 	CHECK_PARSE_ERROR("--top", "does not apply", "snapshot", "--top", "3");
-	CHECK_PARSE_ERROR("-o", "does not apply", "sockets", "-o", "/tmp/x");
+	CHECK_PARSE_ERROR("--state-file", "does not apply", "sockets", "--state-file", "/tmp/x");
 }
 
 UNIT_TESTS(args_tests) = {
