@@ -132,6 +132,22 @@ check "  ... exits 2" sh -c "'$TSH' sockets --older-than 5x 2>/dev/null; test \$
 expect_fail "--top 0" "--top: invalid count '0'" "$TSH" sockets --top 0
 check "  ... exits 2" sh -c "'$TSH' sockets --top 0 2>/dev/null; test \$? -eq 2"
 
+# A set of another layout: a meta map that says v99 (as test_pinned.sh fakes it).
+FOREIGN=/sys/fs/bpf/tsh-sockets-foreign-$$
+on_exit "'$TSH' detach --pin-path '$FOREIGN'"
+if "$TSH" attach -N "$NSPATH" --pin-path "$FOREIGN" >/dev/null; then
+	size=$(bpftool map show pinned "$FOREIGN/meta" -j | jq .bytes_value)
+	rm "$FOREIGN/meta"
+	bpftool map create "$FOREIGN/meta" type array key 4 value "$size" entries 1 name tsh_meta
+	bpftool map update pinned "$FOREIGN/meta" key 0 0 0 0 value 99 $(yes 0 | head -n $((size - 1)))
+	expect_fail "a set of another layout" "layout v99, this binary reads v" \
+		"$TSH" sockets -N "$NSPATH" --pin-path "$FOREIGN"
+	check "  ... exits 1, prints nothing" sh -c "test -z \"\$('$TSH' sockets -N '$NSPATH' \
+		--pin-path '$FOREIGN' 2>/dev/null; test \$? -eq 1 || echo wrong)\""
+else
+	not_ok "attach a second set"
+fi
+
 # Nothing attached at the default path: counts, ages unknown, and why.
 if [ ! -e /sys/fs/bpf/tcpstatehist ]; then
 	"$TSH" sockets -N "$NSPATH" -f json >"$WORK/none.json" 2>"$WORK/none.err"
