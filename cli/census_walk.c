@@ -92,6 +92,25 @@ static int fill_ports(int map_fd, __u32 key, const struct port_filter *pf, char 
 	return 0;
 }
 
+/* The slots must be hashed as the iterator hashes them: a build with as many. */
+static int check_slots(const struct bpf_map *ours, int fd, char *err, size_t errlen)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return set_err(err, errlen, -errno,
+			       "cannot read the attached set's start slots: %s", strerror(errno));
+	if (info.max_entries != bpf_map__max_entries(ours) ||
+	    info.value_size != bpf_map__value_size(ours))
+		return set_err(err, errlen, -EINVAL,
+			       "the attached set has %u start slots of %u bytes, this binary reads "
+			       "%u of %u: use the binary that attached it",
+			       info.max_entries, info.value_size, bpf_map__max_entries(ours),
+			       bpf_map__value_size(ours));
+	return 0;
+}
+
 static int load_iterator(const struct config *cfg, const struct start_times *st,
 			 struct sockets_bpf **skel, char *err, size_t errlen)
 {
@@ -106,6 +125,9 @@ static int load_iterator(const struct config *cfg, const struct start_times *st,
 	obj->rodata->filter_rport = cfg->rports.enabled;
 	obj->rodata->have_start_times = st != NULL;
 	if (st) {
+		ret = check_slots(obj->maps.start_slots, st->slots_fd, err, errlen);
+		if (ret)
+			goto fail;
 		ret = bpf_map__reuse_fd(obj->maps.start_slots, st->slots_fd);
 		if (!ret)
 			ret = bpf_map__reuse_fd(obj->maps.state_since, st->since_fd);

@@ -148,6 +148,21 @@ else
 	not_ok "attach a second set"
 fi
 
+# A set attached by a build with another number of start slots hashes sockets
+# elsewhere: refused, and read by the build that attached it.
+SMALL=$TOP/.output/small/tcpstatehist
+OTHER=/sys/fs/bpf/tsh-sockets-small-$$
+on_exit "'$TSH' detach --pin-path '$OTHER'"
+if "$SMALL" attach -N "$NSPATH" --pin-path "$OTHER" >/dev/null; then
+	expect_fail "a set with another number of start slots" \
+		"has 16 start slots of 24 bytes, this binary reads 262144" \
+		"$TSH" sockets -N "$NSPATH" --pin-path "$OTHER"
+	check "  ... read by the build that attached it" sh -c \
+		"'$SMALL' sockets -N '$NSPATH' --pin-path '$OTHER' -f json | jq -e '.start_times' >/dev/null"
+else
+	not_ok "attach with the small-slots build"
+fi
+
 # Nothing attached at the default path: counts, ages unknown, and why.
 if [ ! -e /sys/fs/bpf/tcpstatehist ]; then
 	"$TSH" sockets -N "$NSPATH" -f json >"$WORK/none.json" 2>"$WORK/none.err"
