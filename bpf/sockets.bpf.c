@@ -29,9 +29,12 @@ const volatile __u32 filter_family;   /* 0, AF_INET or AF_INET6 */
 const volatile bool filter_lport;     /* keep only local ports in ports[LOCAL] */
 const volatile bool filter_rport;     /* keep only remote ports in ports[REMOTE] */
 const volatile bool have_start_times; /* start_slots and state_since are an attached set's */
-
-/* 0 when libbpf finds no kernel config: timewait ages are then unknown. */
-extern unsigned int CONFIG_HZ __kconfig __weak;
+/*
+ * The namespace's tcp_fin_timeout in seconds, as its sysctl shows it; 0 =
+ * unknown. The kernel keeps it in jiffies (seconds * HZ): their ratio is HZ,
+ * which no kernel structure holds and not every kernel's config shows.
+ */
+const volatile __u32 fin_timeout_s;
 
 /* The attached set's maps (bpf_map__reuse_fd), or unused placeholders. */
 struct {
@@ -148,18 +151,19 @@ static __always_inline void age_full(struct tsh_sock_record *rec, struct sock_co
 static __always_inline void age_timewait(struct tsh_sock_record *rec, struct sock_common *skc)
 {
 	struct tcp_timewait_sock *tw = bpf_skc_to_tcp_timewait_sock(skc);
-	__u64 hz = CONFIG_HZ, window, expires, jiffies;
+	__u64 hz, window, fin_timeout, expires, jiffies;
 	__s64 elapsed;
 
 	if (!tw)
 		return;
 	rec->state = tw->tw_sk.tw_substate;
+	fin_timeout = BPF_CORE_READ(skc, skc_net.net, ipv4.sysctl_tcp_fin_timeout);
+	if (!fin_timeout_s || (__s64)fin_timeout <= 0)
+		return;
+	hz = fin_timeout / fin_timeout_s;
 	if (!hz)
 		return;
-	if (rec->state == TSH_TIME_WAIT)
-		window = TIMEWAIT_LEN_S * hz;
-	else
-		window = BPF_CORE_READ(skc, skc_net.net, ipv4.sysctl_tcp_fin_timeout);
+	window = rec->state == TSH_TIME_WAIT ? TIMEWAIT_LEN_S * hz : fin_timeout;
 	expires = tw->tw_sk.tw_timer.expires;
 	jiffies = bpf_jiffies64();
 	elapsed = (__s64)(jiffies - (expires - window));

@@ -92,6 +92,59 @@ static int fill_ports(int map_fd, __u32 key, const struct port_filter *pf, char 
 	return 0;
 }
 
+/*
+ * Runs fn in the network namespace path names (ours if path is NULL), then
+ * comes back: an iterator walks the sockets of the namespace its reader was in
+ * when it created it, and /proc/sys/net shows the reader's namespace.
+ */
+static int in_netns(const char *path, int (*fn)(void *ctx), void *ctx, char *err, size_t errlen)
+{
+	int home, target, ret;
+
+	if (!path)
+		return fn(ctx);
+	home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	target = open(path, O_RDONLY | O_CLOEXEC);
+	if (home < 0 || target < 0 || setns(target, CLONE_NEWNET)) {
+		ret = set_err(err, errlen, -errno, "-N %s: cannot enter the namespace: %s", path,
+			      strerror(errno));
+		goto out;
+	}
+	ret = fn(ctx);
+	/* The command then exits: whatever fn made here goes with it. */
+	if (setns(home, CLONE_NEWNET))
+		ret = set_err(err, errlen, -errno, "cannot return to our network namespace: %s",
+			      strerror(errno));
+out:
+	if (home >= 0)
+		close(home);
+	if (target >= 0)
+		close(target);
+	return ret;
+}
+
+static int create_iter(void *ctx)
+{
+	int fd = bpf_iter_create(*(int *)ctx);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* The namespace's tcp_fin_timeout in seconds, 0 when it cannot be read. */
+static int read_fin_timeout(void *ctx)
+{
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_fin_timeout", "re");
+	unsigned int *secs = ctx;
+
+	*secs = 0;
+	if (f) {
+		if (fscanf(f, "%u", secs) != 1)
+			*secs = 0;
+		fclose(f);
+	}
+	return 0;
+}
+
 /* The slots must be hashed as the iterator hashes them: a build with as many. */
 static int check_slots(const struct bpf_map *ours, int fd, char *err, size_t errlen)
 {
@@ -114,9 +167,14 @@ static int check_slots(const struct bpf_map *ours, int fd, char *err, size_t err
 static int load_iterator(const struct config *cfg, const struct start_times *st,
 			 struct sockets_bpf **skel, char *err, size_t errlen)
 {
-	struct sockets_bpf *obj = sockets_bpf__open();
+	struct sockets_bpf *obj;
+	unsigned int fin_timeout_s;
 	int ret;
 
+	ret = in_netns(cfg->netns_path, read_fin_timeout, &fin_timeout_s, err, errlen);
+	if (ret)
+		return ret;
+	obj = sockets_bpf__open();
 	if (!obj)
 		return set_err(err, errlen, -errno, "cannot open the socket iterator: %s",
 			       strerror(errno));
@@ -124,6 +182,7 @@ static int load_iterator(const struct config *cfg, const struct start_times *st,
 	obj->rodata->filter_lport = cfg->lports.enabled;
 	obj->rodata->filter_rport = cfg->rports.enabled;
 	obj->rodata->have_start_times = st != NULL;
+	obj->rodata->fin_timeout_s = fin_timeout_s;
 	if (st) {
 		ret = check_slots(obj->maps.start_slots, st->slots_fd, err, errlen);
 		if (ret)
@@ -156,46 +215,6 @@ static int load_iterator(const struct config *cfg, const struct start_times *st,
 	return 0;
 fail:
 	sockets_bpf__destroy(obj);
-	return ret;
-}
-
-/*
- * An iterator walks the sockets of the network namespace its reader was in
- * when it created it: enter path's namespace for that, then come back.
- */
-static int create_iter_in(const char *netns_path, int link_fd, char *err, size_t errlen)
-{
-	int home = -1, target = -1, fd, ret;
-
-	if (!netns_path) {
-		fd = bpf_iter_create(link_fd);
-		if (fd < 0)
-			return set_err(err, errlen, -errno, "cannot start the socket walk: %s",
-				       strerror(errno));
-		return fd;
-	}
-	home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	target = open(netns_path, O_RDONLY | O_CLOEXEC);
-	if (home < 0 || target < 0 || setns(target, CLONE_NEWNET)) {
-		ret = set_err(err, errlen, -errno, "-N %s: cannot enter the namespace: %s",
-			      netns_path, strerror(errno));
-		goto out;
-	}
-	fd = bpf_iter_create(link_fd);
-	ret = fd < 0 ? -errno : fd;
-	if (setns(home, CLONE_NEWNET)) {
-		if (fd >= 0)
-			close(fd);
-		ret = set_err(err, errlen, -errno, "cannot return to our network namespace: %s",
-			      strerror(errno));
-	} else if (ret < 0) {
-		set_err(err, errlen, ret, "cannot start the socket walk: %s", strerror(-ret));
-	}
-out:
-	if (home >= 0)
-		close(home);
-	if (target >= 0)
-		close(target);
 	return ret;
 }
 
@@ -246,8 +265,8 @@ int census_walk(const struct config *cfg, const struct start_times *st, struct c
 {
 	struct sockets_bpf *skel = NULL;
 	struct bpf_link *link = NULL;
+	int fd = -1, link_fd, ret;
 	__u32 netns;
-	int fd = -1, ret;
 
 	if (cfg->netns_path && (ret = netns_inode(cfg->netns_path, &netns, err, errlen)))
 		return ret;
@@ -260,8 +279,11 @@ int census_walk(const struct config *cfg, const struct start_times *st, struct c
 			      strerror(errno));
 		goto out;
 	}
-	fd = create_iter_in(cfg->netns_path, bpf_link__fd(link), err, errlen);
+	link_fd = bpf_link__fd(link);
+	fd = in_netns(cfg->netns_path, create_iter, &link_fd, err, errlen);
 	if (fd < 0) {
+		if (!err[0])
+			set_err(err, errlen, fd, "cannot start the socket walk: %s", strerror(-fd));
 		ret = fd;
 		goto out;
 	}
