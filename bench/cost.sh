@@ -25,7 +25,7 @@ STATS_OLD=$(sysctl -n kernel.bpf_stats_enabled)
 PID=
 OUT=$(mktemp)
 cleanup() {
-	[ -n "$PID" ] && kill -INT "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
+	[ -n "$PID" ] && kill -TERM "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
 	sysctl -qw kernel.bpf_stats_enabled="$STATS_OLD"
 	ip netns del "$NS" 2>/dev/null
 	rm -f "$OUT"

@@ -63,7 +63,7 @@ STATS_OLD=$(sysctl -n kernel.bpf_stats_enabled)
 TRACER=
 
 cleanup() {
-	[ -n "$TRACER" ] && kill -INT "$TRACER" 2>/dev/null && wait "$TRACER" 2>/dev/null
+	[ -n "$TRACER" ] && kill -TERM "$TRACER" 2>/dev/null && wait "$TRACER" 2>/dev/null
 	sysctl -qw kernel.bpf_stats_enabled="$STATS_OLD"
 	[ -d "$PIN" ] && $TOOL detach --pin-path "$PIN" >/dev/null 2>&1
 	ip netns del "$NS" 2>/dev/null
@@ -144,7 +144,7 @@ one_round() {
 		sleep 1.5	# the live view prints the last interval; tcpstates drains its buffer
 		cpu1=$(cpu_of $TRACER)
 		cput=$(cpu_of $TRACER)
-		kill -INT $TRACER
+		kill -TERM $TRACER
 		wait $TRACER
 		TRACER=
 	fi
@@ -227,7 +227,7 @@ esac
 for i in $(seq 10); do
 	start_tracer B "$RAW/attach.out" "$RAW/attach.err"
 	echo "$ATTACH_MS" >>"$RAW/attach_ms"
-	kill -INT $TRACER; wait $TRACER; TRACER=
+	kill -TERM $TRACER; wait $TRACER; TRACER=
 done
 # one interval read: `snapshot` (a whole process: exec, open the pins, read, render) against
 # an attached pin set, 20 times, after some churn so the maps hold numbers
@@ -296,7 +296,7 @@ scale_run() {	# scale_run CFG
 	done
 	if [ -n "$TRACER" ]; then
 		sleep 1.5
-		kill -INT $TRACER
+		kill -TERM $TRACER
 		wait $TRACER
 		TRACER=
 	fi

@@ -42,7 +42,7 @@ SAMPLES=$RAW/samples.tsv
 
 TOOL_PID=
 cleanup() {
-	[ -n "$TOOL_PID" ] && kill -INT "$TOOL_PID" 2>/dev/null && wait "$TOOL_PID" 2>/dev/null
+	[ -n "$TOOL_PID" ] && kill -TERM "$TOOL_PID" 2>/dev/null && wait "$TOOL_PID" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 }
 trap cleanup EXIT
@@ -101,7 +101,7 @@ ALIVE=yes
 kill -0 $TOOL_PID 2>/dev/null || ALIVE=no
 # the tool's CPU time (utime + stime) over its whole life, in seconds
 CPU_S=$(awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' /proc/$TOOL_PID/stat 2>/dev/null)
-kill -INT $TOOL_PID 2>/dev/null
+kill -TERM $TOOL_PID 2>/dev/null
 wait $TOOL_PID
 TOOL_RC=$?
 TOOL_PID=

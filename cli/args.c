@@ -113,8 +113,11 @@ int parse_seconds(const char *s, double *out)
 	v = strtod(s, &end);
 	if (errno || *end || end == s)
 		return errno == ERANGE ? -ERANGE : -EINVAL;
-	/* A year is long enough for any interval and keeps timespec math safe. */
-	if (!isfinite(v) || v <= 0 || v > 366.0 * 24 * 3600)
+	/*
+	 * A year is long enough for any interval and keeps timespec math safe; a
+	 * microsecond is the precision the summaries print.
+	 */
+	if (!isfinite(v) || v < INTERVAL_MIN_S || v > INTERVAL_MAX_S)
 		return -ERANGE;
 	*out = v;
 	return 0;
@@ -249,6 +252,56 @@ static enum tsh_command command_from_name(const char *name)
 	return CMD_LIVE;
 }
 
+static const char short_options[] = ":Tm46L:D:N:f:o:vhV";
+
+/* True when the option word (without its dashes) takes the next word as its value. */
+static bool takes_next_word(const char *word)
+{
+	if (word[1] == '-') {
+		size_t len = strcspn(word + 2, "=");
+
+		if (word[2 + len] == '=')
+			return false;
+		for (const struct option *o = long_options; o->name; o++)
+			if (strlen(o->name) == len && !strncmp(o->name, word + 2, len))
+				return o->has_arg == required_argument;
+		return false;
+	}
+	for (const char *c = word + 1; *c; c++) {
+		const char *spec = strchr(short_options + 1, *c);
+
+		/* The value is the rest of the word, or else the next word. */
+		if (spec && *c != ':' && spec[1] == ':')
+			return c[1] == '\0';
+	}
+	return false;
+}
+
+/*
+ * A subcommand may follow options ("tcpstatehist -v status"): moves the
+ * first word that is neither an option nor an option's value to argv[1] when
+ * it names a command, keeping the order of the others.
+ */
+static void command_word_first(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		char *word = argv[i];
+
+		if (!strcmp(word, "--"))
+			return;
+		if (word[0] == '-' && word[1]) {
+			if (takes_next_word(word))
+				i++;
+			continue;
+		}
+		if (i > 1 && command_from_name(word) != CMD_LIVE) {
+			memmove(argv + 2, argv + 1, (i - 1) * sizeof(*argv));
+			argv[1] = word;
+		}
+		return;
+	}
+}
+
 static int parse_format(const char *s, enum tsh_format *out)
 {
 	if (!strcmp(s, "text"))
@@ -317,8 +370,9 @@ static int parse_positionals(int argc, char **argv, struct config *cfg, char *er
 		return -EINVAL;
 	}
 	if (parse_seconds(argv[0], &cfg->interval_s)) {
-		set_err(err, errlen, -EINVAL, "invalid INTERVAL '%s': a number of seconds > 0",
-			argv[0]);
+		set_err(err, errlen, -EINVAL,
+			"invalid INTERVAL '%s': a number of seconds from %s to %s", argv[0],
+			INTERVAL_MIN_TEXT, INTERVAL_MAX_TEXT);
 		return -EINVAL;
 	}
 	cfg->has_interval = true;
@@ -352,13 +406,13 @@ static int check_combinations(struct config *cfg, char *err, size_t errlen)
 
 enum parse_result parse_args(int argc, char **argv, struct config *cfg, char *err, size_t errlen)
 {
-	static const char short_options[] = ":Tm46L:D:N:f:o:vhV";
 	bool format_given = false;
 	char name[48];
 	int first = 1, opt;
 
 	memset(cfg, 0, sizeof(*cfg));
 	err[0] = '\0';
+	command_word_first(argc, argv);
 	if (argc > 1) {
 		cfg->command = command_from_name(argv[1]);
 		if (cfg->command != CMD_LIVE)

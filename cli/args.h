@@ -10,6 +10,12 @@
 #include "commands.h"
 #include "tcpstatehist.h"
 
+/* INTERVAL's range: the microsecond the summaries print, up to a year (366 days). */
+#define INTERVAL_MIN_S 0.000001
+#define INTERVAL_MAX_S 31622400.0
+#define INTERVAL_MIN_TEXT "0.000001"
+#define INTERVAL_MAX_TEXT "31622400"
+
 enum tsh_format {
 	FORMAT_TEXT = 0,
 	FORMAT_JSON,

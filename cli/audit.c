@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/perf_event.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include "audit.h"
@@ -97,6 +98,23 @@ int audit_read(const struct audit *audit, __u64 *hits, char *err, size_t errlen)
 		}
 		*hits += count;
 	}
+	return 0;
+}
+
+int audit_classic_programs(const struct audit *audit, __u32 *count, char *err, size_t errlen)
+{
+	struct perf_event_query_bpf query = { .ids_len = 0 };
+
+	*count = 0;
+	if (!audit->nfds)
+		return 0;
+	/* With no room for ids the kernel still says how many there are. */
+	if (ioctl(audit->fds[0], PERF_EVENT_IOC_QUERY_BPF, &query) && errno != ENOSPC) {
+		snprintf(err, errlen, "audit: cannot list the tracepoint's programs: %s",
+			 strerror(errno));
+		return -errno;
+	}
+	*count = query.prog_cnt;
 	return 0;
 }
 

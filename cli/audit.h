@@ -27,6 +27,14 @@ int audit_open(struct audit *audit, char *err, size_t errlen);
 /* The sum over CPUs of the tracepoint's hits since audit_open(). */
 int audit_read(const struct audit *audit, __u64 *hits, char *err, size_t errlen);
 
+/*
+ * How many classic tracepoint BPF programs (perf-attached, as libbpf-tools'
+ * tcpstates uses) the tracepoint has. Ours are tp_btf and not among them.
+ * A classic program that returns 0 hides the event from every perf counter on
+ * the tracepoint, this audit's included.
+ */
+int audit_classic_programs(const struct audit *audit, __u32 *count, char *err, size_t errlen);
+
 void audit_close(struct audit *audit);
 
 #endif /* TSH_AUDIT_H */

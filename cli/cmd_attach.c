@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -36,6 +37,12 @@ static int fill_meta(const struct config *cfg, struct tsh_meta *meta, char *err,
 		snprintf(meta->lports, sizeof(meta->lports), "%s", cfg->lports.spec);
 	if (cfg->rports.enabled)
 		snprintf(meta->rports, sizeof(meta->rports), "%s", cfg->rports.spec);
+	/* status shows the path as given: one cut short would name nothing. */
+	if (cfg->netns_path && strlen(cfg->netns_path) >= sizeof(meta->netns_path))
+		return set_err(
+			err, errlen, -ENAMETOOLONG,
+			"-N %s: path too long for the attach record (at most %zu characters)",
+			cfg->netns_path, sizeof(meta->netns_path) - 1);
 	if (cfg->netns_path)
 		snprintf(meta->netns_path, sizeof(meta->netns_path), "%s", cfg->netns_path);
 	return 0;
@@ -78,11 +85,8 @@ int cmd_attach(const struct config *cfg)
 	ret = fill_meta(cfg, &meta, err, sizeof(err));
 	if (ret)
 		goto out;
-	ret = pins_prepare_dir(cfg->pin_path, &created, err, sizeof(err));
-	if (ret)
-		goto out;
 	/* Two attaches, or an attach and a detach, take turns. */
-	lock = pins_lock_dir(cfg->pin_path, err, sizeof(err));
+	lock = pins_lock_dir(cfg->pin_path, LOCK_EX, &created, err, sizeof(err));
 	if (lock < 0) {
 		ret = lock;
 		goto out;
@@ -105,8 +109,11 @@ int cmd_attach(const struct config *cfg)
 	bpf_link__disconnect(skel->links.tsh_recover);
 out:
 	tcpstatehist_bpf__destroy(skel);
-	/* A failed attach takes away the directory it made (empty: nothing was pinned). */
-	if (ret && created)
+	/*
+	 * A failed attach takes away the directory it made (empty: nothing was
+	 * pinned), with the lock still held: nobody else can have pinned there.
+	 */
+	if (ret && created && lock >= 0)
 		rmdir(cfg->pin_path);
 	if (lock >= 0)
 		close(lock);
@@ -151,7 +158,7 @@ int cmd_detach(const struct config *cfg)
 	bool complete;
 	int lock, ret;
 
-	lock = pins_lock_dir(cfg->pin_path, err, sizeof(err));
+	lock = pins_lock_dir(cfg->pin_path, LOCK_EX, NULL, err, sizeof(err));
 	if (lock < 0) {
 		ret = lock;
 		if (lock == -ENOENT)

@@ -5,6 +5,9 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/signalfd.h>
 #include <stdlib.h>
 #include <time.h>
 #include "audit.h"
@@ -12,17 +15,34 @@
 #include "loader.h"
 #include "tcpstatehist.skel.h"
 
+/* How long the partial interval may take to go out after a stop signal. */
+#define STOP_OUTPUT_MS 1000
+
+/* True when sig was ignored when we started (nohup, a shell's background job). */
+static bool ignored_at_start(int sig)
+{
+	struct sigaction old;
+
+	return !sigaction(sig, NULL, &old) && old.sa_handler == SIG_IGN;
+}
+
 /*
  * Signals that end the live view arrive through sigtimedwait(), never a
  * handler: blocked from the start, one that comes during load or a read waits
  * until the current step is done, so the programs are always detached.
+ * Waiting for a signal would take it even if ignored, so SIGHUP and SIGINT
+ * are waited for only if they were not ignored at start: nohup keeps the
+ * view running through a hangup, as a shell keeps its background jobs
+ * through Ctrl-C. SIGTERM always ends it.
  */
 static void block_exit_signals(sigset_t *set)
 {
 	sigemptyset(set);
-	sigaddset(set, SIGINT);
 	sigaddset(set, SIGTERM);
-	sigaddset(set, SIGHUP);
+	if (!ignored_at_start(SIGINT))
+		sigaddset(set, SIGINT);
+	if (!ignored_at_start(SIGHUP))
+		sigaddset(set, SIGHUP);
 	sigprocmask(SIG_BLOCK, set, NULL);
 }
 
@@ -67,9 +87,28 @@ static void advance(struct timespec *t, double seconds)
 	}
 }
 
-static int print_summary(const struct config *cfg, const struct snapshot *cur,
-			 const struct snapshot *prev, __u64 started_realtime, char *err,
-			 size_t errlen)
+/*
+ * The next deadline, one INTERVAL after the last. If that has passed already
+ * (the process was stopped, or a stalled reader held it), the schedule starts
+ * over from now: one summary covers the stall, and no burst of empty
+ * intervals follows it, each taking one of COUNT.
+ */
+static void next_deadline(struct timespec *deadline, double interval_s)
+{
+	struct timespec now;
+
+	advance(deadline, interval_s);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (deadline->tv_sec < now.tv_sec ||
+	    (deadline->tv_sec == now.tv_sec && deadline->tv_nsec < now.tv_nsec)) {
+		*deadline = now;
+		advance(deadline, interval_s);
+	}
+}
+
+static int print_summary(const struct config *cfg, int stop_fd, int timeout_ms,
+			 const struct snapshot *cur, const struct snapshot *prev,
+			 __u64 started_realtime, char *err, size_t errlen)
 {
 	struct render_opts opts = {
 		.timestamp = cfg->timestamp,
@@ -80,10 +119,12 @@ static int print_summary(const struct config *cfg, const struct snapshot *cur,
 
 	/* Prometheus wants counters cumulative since the start. */
 	if (cfg->format == FORMAT_PROMETHEUS)
-		return output_stream(stdout, renderer_for(cfg->format), cur, &opts, err, errlen);
+		return output_stoppable(STDOUT_FILENO, stop_fd, timeout_ms,
+					renderer_for(cfg->format), cur, &opts, err, errlen);
 	snapshot_diff(cur, prev, &interval);
 	opts.interval_s = (cur->taken_ns - prev->taken_ns) / 1e9;
-	return output_stream(stdout, renderer_for(cfg->format), &interval, &opts, err, errlen);
+	return output_stoppable(STDOUT_FILENO, stop_fd, timeout_ms, renderer_for(cfg->format),
+				&interval, &opts, err, errlen);
 }
 
 /*
@@ -105,6 +146,25 @@ static int open_audit(struct audit *audit, struct tsh_kernel *kernel, char *err,
 	return ret;
 }
 
+/*
+ * Can the audit no longer see every event? A classic tracepoint program on
+ * the tracepoint (tcpstates) that returns 0 hides the event from perf: found
+ * by asking the kernel which are attached, at once, and by the perf count
+ * falling behind what the programs handled, for whatever else hides it.
+ */
+static bool audit_hidden(const struct audit *audit, const struct snapshot *cur,
+			 const struct snapshot *base)
+{
+	char ignored[ERR_LEN];
+	__u32 classic = 0;
+
+	if (!cur->kernel.audited)
+		return false;
+	if (!audit_classic_programs(audit, &classic, ignored, sizeof(ignored)) && classic)
+		return true;
+	return snapshot_audit_blind(&cur->kernel, &base->kernel);
+}
+
 int cmd_live(const struct config *cfg)
 {
 	struct tcpstatehist_bpf *skel = NULL;
@@ -116,9 +176,14 @@ int cmd_live(const struct config *cfg)
 	char err[ERR_LEN] = "";
 	sigset_t signals;
 	__u64 started;
-	int ret;
+	int stop_fd, ret;
 
 	block_exit_signals(&signals);
+	/* Readable when an exit signal waits: ends an output that a stalled reader holds up. */
+	stop_fd = signalfd(-1, &signals, SFD_CLOEXEC);
+	if (stop_fd < 0)
+		return command_exit(
+			set_err(err, sizeof(err), -errno, "signalfd: %s", strerror(errno)), err);
 	ret = loader_load(cfg, &skel, &kernel, err, sizeof(err));
 	if (!ret)
 		ret = loader_attach(skel, err, sizeof(err));
@@ -136,7 +201,7 @@ int cmd_live(const struct config *cfg)
 		bool stop, last;
 
 		if (cfg->has_interval)
-			advance(&deadline, cfg->interval_s);
+			next_deadline(&deadline, cfg->interval_s);
 		stop = wait_until(&signals, cfg->has_interval ? &deadline : NULL);
 		last = stop || !cfg->has_interval || n + 1 == cfg->count;
 		ret = collect_snapshot(&kernel, &cur, last ? COLLECT_TRIES_SETTLE : COLLECT_TRIES,
@@ -144,12 +209,21 @@ int cmd_live(const struct config *cfg)
 		if (ret)
 			break;
 		cur.missed = snapshot_audited_missed(&cur.kernel, &base.kernel, last);
-		if (!audit_warned && snapshot_audit_blind(&cur.kernel, &base.kernel)) {
+		if (!audit_warned && audit_hidden(&audit, &cur, &base)) {
 			p_err("warning: another program hides sock:inet_sock_set_state from perf "
 			      "(tcpstates?): missed omits events the kernel gave to no program");
 			audit_warned = true;
 		}
-		ret = print_summary(cfg, &cur, &prev, started, err, sizeof(err));
+		/*
+		 * After a stop signal (taken by the wait) the partial interval gets a
+		 * second to go out: a stalled reader must not keep us.
+		 */
+		ret = print_summary(cfg, stop_fd, stop ? STOP_OUTPUT_MS : -1, &cur, &prev, started,
+				    err, sizeof(err));
+		if (ret == -EINTR) { /* stopped while the output was stalled */
+			ret = 0;
+			break;
+		}
 		if (ret)
 			break;
 		snapshot_advance(&prev, &cur);
@@ -157,6 +231,7 @@ int cmd_live(const struct config *cfg)
 			break;
 	}
 out:
+	close(stop_fd);
 	audit_close(&audit);
 	tcpstatehist_bpf__destroy(skel);
 	return command_exit(ret, err);

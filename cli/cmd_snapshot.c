@@ -4,6 +4,7 @@
  * the previous snapshot that used the file; to stdout or a file (-o).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,11 +27,15 @@ static int render_text_snapshot(FILE *out, const struct snapshot *snap,
 	return render_text(out, snap, opts);
 }
 
+static renderer_fn snapshot_renderer(const struct config *cfg)
+{
+	return cfg->format == FORMAT_TEXT ? render_text_snapshot : renderer_for(cfg->format);
+}
+
 static int render_snapshot(const struct config *cfg, const struct snapshot *snap,
 			   const struct render_opts *opts, char *err, size_t errlen)
 {
-	renderer_fn render =
-		cfg->format == FORMAT_TEXT ? render_text_snapshot : renderer_for(cfg->format);
+	renderer_fn render = snapshot_renderer(cfg);
 
 	if (cfg->output)
 		return output_file(cfg->output, render, snap, opts, err, errlen);
@@ -40,19 +45,22 @@ static int render_snapshot(const struct config *cfg, const struct snapshot *snap
 /*
  * The previous state, if it is usable: *found false for a missing file and
  * for a state of an earlier attach at the same pins (the counters restarted:
- * report everything since attach). Another pin path's state is an error.
+ * report everything since attach). Another pin path's state is an error. A
+ * state that a run saved before its output and never committed counts as
+ * printed, so that no interval is ever printed twice; the warning says that
+ * its interval may be missing (the gap).
  */
 static int load_state(const struct config *cfg, const struct statefile_owner *owner,
 		      struct snapshot *prev, bool *found, char *err, size_t errlen)
 {
 	struct statefile_owner was;
-	char why[ERR_LEN];
+	char why[ERR_LEN], when[UTC_LEN];
 	int ret;
 
 	ret = statefile_read(cfg->state_file, &was, prev, found, why, sizeof(why));
 	if (ret)
-		return set_err(err, errlen, ret, "--state-file %s: %s (delete it to start over)",
-			       cfg->state_file, why);
+		return set_err(err, errlen, ret, "--state-file %s: %s%s", cfg->state_file, why,
+			       ret == -EINVAL ? " (delete it to start over)" : "");
 	if (!*found)
 		return 0;
 	if (strcmp(was.pin_path, owner->pin_path))
@@ -60,9 +68,138 @@ static int load_state(const struct config *cfg, const struct statefile_owner *ow
 			       "--state-file %s: belongs to the pins at %s, not %s: use one state "
 			       "file per pin path",
 			       cfg->state_file, was.pin_path, owner->pin_path);
-	if (was.attach_id != owner->attach_id)
+	if (was.attach_id != owner->attach_id) {
 		*found = false;
+		return 0;
+	}
+	if (was.pending) {
+		format_utc(when, sizeof(when), prev->taken_realtime);
+		p_err("warning: --state-file %s: the previous run stopped before it committed "
+		      "(killed, or a failed write): the interval it reported, up to %s, may be "
+		      "missing from the output",
+		      cfg->state_file, when);
+	}
 	return 0;
+}
+
+/* Saves snap as the state, pending (before the output) or committed (after it). */
+static int save_state(const struct config *cfg, struct statefile_owner *owner,
+		      const struct snapshot *snap, bool pending, char *err, size_t errlen)
+{
+	char why[ERR_LEN];
+	int ret;
+
+	owner->pending = pending;
+	ret = statefile_write(cfg->state_file, owner, snap, why, sizeof(why));
+	if (ret)
+		set_err(err, errlen, ret, "--state-file %s: %s%s", cfg->state_file, why,
+			pending ? " (nothing printed)" : "");
+	return ret;
+}
+
+/*
+ * Renders into memory, then writes it to stdout; *written says how many bytes
+ * went out, so that a failure before the first one can be undone.
+ */
+static int print_counted(const struct config *cfg, const struct snapshot *snap,
+			 const struct render_opts *opts, size_t *written, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem;
+	int ret = 0;
+
+	*written = 0;
+	mem = open_memstream(&buf, &len);
+	if (!mem)
+		return set_err(err, errlen, -errno, "out of memory");
+	if (snapshot_renderer(cfg)(mem, snap, opts) | fclose(mem)) {
+		free(buf);
+		return set_err(err, errlen, -ENOMEM, "out of memory");
+	}
+	while (*written < len) {
+		ssize_t n = write(STDOUT_FILENO, buf + *written, len - *written);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = set_err(err, errlen, -errno, "cannot write the output: %s",
+				      strerror(errno));
+			break;
+		}
+		*written += n;
+	}
+	free(buf);
+	return ret;
+}
+
+/* Puts back the state as it was before this run: the previous one, or none. */
+static void restore_state(const struct config *cfg, struct statefile_owner *owner,
+			  const struct snapshot *prev, bool found)
+{
+	char why[ERR_LEN];
+
+	if (found)
+		save_state(cfg, owner, prev, false, why, sizeof(why));
+	else
+		unlink(cfg->state_file);
+}
+
+/* SIGINT, SIGTERM and SIGHUP blocked (block) or as they were; old keeps the mask. */
+static void exit_signals(bool block, sigset_t *old)
+{
+	sigset_t set;
+
+	if (!block) {
+		sigprocmask(SIG_SETMASK, old, NULL);
+		return;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+/*
+ * The output, then the state, as one step that a failure or a kill can only
+ * cut short, never repeat: the new state is saved as pending before the
+ * output and committed after it. A run stopped in between leaves the pending
+ * state, which the next run takes as printed (a gap it reports, never a
+ * double). If the pending state cannot be saved, nothing is printed; if the
+ * output fails before anything went out (-o fails whole), the state is put
+ * back as it was. The exit signals wait during the saves; a stream that
+ * stalls can still be stopped (its pending state stays: a reported gap).
+ */
+static int output_and_commit(const struct config *cfg, struct statefile_owner *owner,
+			     const struct snapshot *prev, bool found, const struct snapshot *next,
+			     const struct snapshot *out, const struct render_opts *opts, char *err,
+			     size_t errlen)
+{
+	size_t written = 0;
+	sigset_t old;
+	int ret;
+
+	exit_signals(true, &old);
+	ret = save_state(cfg, owner, next, true, err, errlen);
+	if (ret)
+		goto out;
+	if (cfg->output) {
+		ret = render_snapshot(cfg, out, opts, err, errlen);
+	} else {
+		exit_signals(false, &old);
+		ret = print_counted(cfg, out, opts, &written, err, errlen);
+		exit_signals(true, &old);
+	}
+	if (ret && !written) {
+		restore_state(cfg, owner, prev, found);
+		goto out;
+	}
+	if (!ret)
+		ret = save_state(cfg, owner, next, false, err, errlen);
+out:
+	exit_signals(false, &old);
+	return ret;
 }
 
 static int snapshot_pinned(const struct config *cfg, const struct pinned *p, char *err,
@@ -77,15 +214,23 @@ static int snapshot_pinned(const struct config *cfg, const struct pinned *p, cha
 		.attach_id = p->meta.attach_id,
 		.attach_realtime_ns = p->meta.attach_realtime_ns,
 	};
-	struct snapshot prev = {}, cur, out;
+	struct snapshot prev = {}, cur, out, next;
 	bool found = false;
-	char why[ERR_LEN];
+	char *canonical;
 	int ret;
 
-	if (!realpath(cfg->pin_path, owner.pin_path) ||
-	    strlen(owner.pin_path) >= sizeof(owner.pin_path))
-		return set_err(err, errlen, -EINVAL, "--pin-path %s: %s", cfg->pin_path,
-			       strerror(errno ? errno : ENAMETOOLONG));
+	/* The state file keeps the whole canonical path: realpath() allocates it. */
+	canonical = realpath(cfg->pin_path, NULL);
+	if (!canonical)
+		return set_err(err, errlen, -errno, "--pin-path %s: %s", cfg->pin_path,
+			       strerror(errno));
+	if (strlen(canonical) >= sizeof(owner.pin_path)) {
+		free(canonical);
+		return set_err(err, errlen, -ENAMETOOLONG, "--pin-path %s: path too long",
+			       cfg->pin_path);
+	}
+	strcpy(owner.pin_path, canonical);
+	free(canonical);
 	if (cfg->state_file && (ret = load_state(cfg, &owner, &prev, &found, err, errlen)))
 		return ret;
 	ret = collect_snapshot(&p->kernel, &cur, 1, err, errlen);
@@ -96,21 +241,17 @@ static int snapshot_pinned(const struct config *cfg, const struct pinned *p, cha
 		opts.interval_s =
 			cur.taken_ns > prev.taken_ns ? (cur.taken_ns - prev.taken_ns) / 1e9 : 0;
 		/* 0 would mean "since attach" to the renderers. */
-		if (opts.interval_s < 0.001)
-			opts.interval_s = 0.001;
+		if (opts.interval_s < 0.000001)
+			opts.interval_s = 0.000001;
 	} else {
 		memset(&prev, 0, sizeof(prev));
 		out = cur;
 	}
-	/* Output first: a failed write leaves the state as it was, nothing is lost. */
-	ret = render_snapshot(cfg, &out, &opts, err, errlen);
-	if (ret || !cfg->state_file)
-		return ret;
-	snapshot_advance(&prev, &cur);
-	ret = statefile_write(cfg->state_file, &owner, &prev, why, sizeof(why));
-	if (ret)
-		set_err(err, errlen, ret, "--state-file %s: %s", cfg->state_file, why);
-	return ret;
+	if (!cfg->state_file)
+		return render_snapshot(cfg, &out, &opts, err, errlen);
+	next = prev;
+	snapshot_advance(&next, &cur);
+	return output_and_commit(cfg, &owner, &prev, found, &next, &out, &opts, err, errlen);
 }
 
 int cmd_snapshot(const struct config *cfg)
@@ -119,10 +260,12 @@ int cmd_snapshot(const struct config *cfg)
 	struct pinned p;
 	int lock = -1, ret;
 
-	ret = pins_open(cfg->pin_path, &p, err, sizeof(err));
-	if (ret)
-		goto out;
-	/* Read, collect, render, save: one run at a time per state file. */
+	/*
+	 * Read, collect, render, save: one run at a time per state file. The
+	 * state lock comes first, the pins after it: a run that opened a set
+	 * before it waited could find a state saved from a newer set (after an
+	 * attach --replace) and report its old set's counts a second time.
+	 */
 	if (cfg->state_file) {
 		lock = statefile_lock(cfg->state_file, why, sizeof(why));
 		if (lock < 0) {
@@ -131,10 +274,12 @@ int cmd_snapshot(const struct config *cfg)
 			goto out;
 		}
 	}
-	ret = snapshot_pinned(cfg, &p, err, sizeof(err));
+	ret = pins_open_shared(cfg->pin_path, &p, err, sizeof(err));
+	if (!ret)
+		ret = snapshot_pinned(cfg, &p, err, sizeof(err));
+	pins_close(&p);
 out:
 	if (lock >= 0)
 		close(lock);
-	pins_close(&p);
 	return command_exit(ret, err);
 }

@@ -127,16 +127,21 @@ int cmd_status(const struct config *cfg)
 	struct pinned p;
 	int ret;
 
-	ret = pins_open(cfg->pin_path, &p, err, sizeof(err));
-	if (ret == -ENOENT) {
-		/* Not attached is an answer, on stdout; the exit status tells scripts. */
+	ret = pins_open_shared(cfg->pin_path, &p, err, sizeof(err));
+	if (ret) {
+		/*
+		 * Not attached is an answer, on stdout; the exit status tells scripts.
+		 * Pins that cannot be used (half a set, another layout) are an answer
+		 * too, with the reason, which stderr repeats.
+		 */
+		if (ret != -ENOENT)
+			st.problem = err;
 		render(stdout, &st);
 		fflush(stdout);
-		err[0] = '\0';
+		if (ret == -ENOENT)
+			err[0] = '\0';
 		goto out;
 	}
-	if (ret)
-		goto out;
 	ret = collect_snapshot(&p.kernel, &snap, 1, err, sizeof(err));
 	if (ret)
 		goto out;

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "common.h"
 
 void p_err(const char *fmt, ...)
@@ -40,6 +43,54 @@ int output_stream(FILE *out, renderer_fn render, const struct snapshot *snap,
 		return set_err(err, errlen, ret, "cannot write the output: %s", strerror(-ret));
 	}
 	return 0;
+}
+
+/* Writes what fd takes now, at most PIPE_BUF: never more than a writable pipe holds. */
+static int write_piece(int fd, const char *buf, size_t len, size_t *done)
+{
+	ssize_t n = write(fd, buf + *done, len - *done < PIPE_BUF ? len - *done : PIPE_BUF);
+
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? 0 : -errno;
+	*done += n;
+	return 0;
+}
+
+int output_stoppable(int fd, int stop_fd, int timeout_ms, renderer_fn render,
+		     const struct snapshot *snap, const struct render_opts *opts, char *err,
+		     size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0, done = 0;
+	FILE *mem;
+	int ret = 0;
+
+	mem = open_memstream(&buf, &len);
+	if (!mem)
+		return set_err(err, errlen, -errno, "out of memory");
+	if (render(mem, snap, opts) | fclose(mem)) {
+		free(buf);
+		return set_err(err, errlen, -ENOMEM, "out of memory");
+	}
+	while (!ret && done < len) {
+		struct pollfd fds[2] = { { .fd = fd, .events = POLLOUT },
+					 { .fd = stop_fd, .events = POLLIN } };
+
+		int n = poll(fds, 2, timeout_ms);
+
+		if (n < 0)
+			ret = errno == EINTR ? 0 : -errno;
+		else if (n == 0)
+			ret = -EINTR;
+		else if (fds[0].revents) /* a reader that keeps up gets the whole summary */
+			ret = write_piece(fd, buf, len, &done);
+		else
+			ret = -EINTR;
+	}
+	free(buf);
+	if (ret && ret != -EINTR)
+		set_err(err, errlen, ret, "cannot write the output: %s", strerror(-ret));
+	return ret;
 }
 
 int output_flush(FILE *out, char *err, size_t errlen)

@@ -24,6 +24,17 @@ renderer_fn renderer_for(enum tsh_format format);
 int output_stream(FILE *out, renderer_fn render, const struct snapshot *snap,
 		  const struct render_opts *opts, char *err, size_t errlen);
 
+/*
+ * Renders into memory, then writes it to fd in pieces of at most PIPE_BUF,
+ * each when poll() says fd takes it: a reader that stalls never blocks us
+ * in write(). Gives up with -EINTR when fd takes nothing while stop_fd is
+ * readable (a signalfd of the exit signals), or for timeout_ms (-1: no
+ * limit). 0, or a negative errno with err filled in.
+ */
+int output_stoppable(int fd, int stop_fd, int timeout_ms, renderer_fn render,
+		     const struct snapshot *snap, const struct render_opts *opts, char *err,
+		     size_t errlen);
+
 /* Renders into path, replaced atomically (replace_file), mode 0644. */
 int output_file(const char *path, renderer_fn render, const struct snapshot *snap,
 		const struct render_opts *opts, char *err, size_t errlen);

@@ -9,6 +9,7 @@
 #include <linux/nsfs.h>
 #include <sched.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -16,6 +17,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "loader.h"
+#include "util.h"
 #include "tcpstatehist.skel.h"
 
 #ifndef CAP_PERFMON
@@ -100,12 +102,44 @@ int loader_check_environment(char *err, size_t errlen)
 	return check_capabilities(err, errlen);
 }
 
+/* Descriptors a command holds at once, with room to spare; the audit adds one per CPU. */
+#define FDS_DAEMONLESS 16
+#define FDS_LOAD 32
+
+int loader_check_open_files(const struct config *cfg, char *err, size_t errlen)
+{
+	unsigned long needed = FDS_DAEMONLESS;
+	struct rlimit lim;
+	int cpus;
+
+	if (cfg->command == CMD_LIVE || cfg->command == CMD_ATTACH)
+		needed = FDS_LOAD;
+	if (cfg->command == CMD_LIVE && !cfg->no_audit) {
+		cpus = libbpf_num_possible_cpus();
+		needed += cpus > 0 ? cpus : 0;
+	}
+	if (getrlimit(RLIMIT_NOFILE, &lim))
+		return 0;
+	if (lim.rlim_cur < lim.rlim_max) {
+		lim.rlim_cur = lim.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &lim);
+		getrlimit(RLIMIT_NOFILE, &lim);
+	}
+	if (lim.rlim_cur >= needed)
+		return 0;
+	return set_err(err, errlen, -EMFILE,
+		       "%s: the open-file limit (ulimit -n) is %llu, this command needs at "
+		       "least %lu",
+		       strerror(EMFILE), (unsigned long long)lim.rlim_cur, needed);
+}
+
 int netns_inode(const char *path, __u32 *inode, char *err, size_t errlen)
 {
 	struct stat st;
 	int fd, type;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO would block open() until a writer came. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(err, errlen, "-N %s: %s", path, strerror(errno));
 		return -errno;
@@ -142,7 +176,7 @@ int netns_cookie(const char *path, __u64 *cookie, char *err, size_t errlen)
 	home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (home < 0)
 		return 0;
-	target = open(path, O_RDONLY | O_CLOEXEC);
+	target = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (target < 0 || setns(target, CLONE_NEWNET)) {
 		if (target >= 0)
 			close(target);

@@ -22,6 +22,13 @@ int parse_kernel_release(const char *release, unsigned int *major, unsigned int 
  */
 int loader_check_environment(char *err, size_t errlen);
 
+/*
+ * Raises the soft limit of open files to the hard one, and refuses a limit
+ * below what cfg's command needs ("Too many open files", where libbpf would
+ * turn the EMFILE of one of its opens into EINVAL). 0, or -EMFILE with err.
+ */
+int loader_check_open_files(const struct config *cfg, char *err, size_t errlen);
+
 /* Resolves a -N path to the namespace's inode, checking that it is one. */
 int netns_inode(const char *path, __u32 *inode, char *err, size_t errlen);
 

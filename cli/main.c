@@ -55,7 +55,8 @@ int main(int argc, char **argv)
 	/* A reader that went away is reported as EPIPE from a write, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	loader_set_verbose(cfg.verbose);
-	if (cfg.command != CMD_DETACH && loader_check_environment(err, sizeof(err))) {
+	if (loader_check_open_files(&cfg, err, sizeof(err)) ||
+	    (cfg.command != CMD_DETACH && loader_check_environment(err, sizeof(err)))) {
 		p_err("%s", err);
 		return EXIT_FAILURE;
 	}

@@ -5,6 +5,7 @@
  * one line that says what to do, never misread.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,10 +56,38 @@ static bool is_bpffs(const char *path)
 	return !statfs(path, &sf) && sf.f_type == BPF_FS_MAGIC;
 }
 
+/* True when dir is where a file system is mounted (a bpffs root, say); a symlink is not. */
+static bool is_mount_point(const char *dir)
+{
+	char parent[PATH_MAX];
+	struct stat st, up;
+
+	if (snprintf(parent, sizeof(parent), "%s/..", dir) >= (int)sizeof(parent))
+		return false;
+	return !lstat(dir, &st) && S_ISDIR(st.st_mode) && !stat(parent, &up) &&
+	       (st.st_dev != up.st_dev || st.st_ino == up.st_ino);
+}
+
+/* The longest name of ours under the pin directory, "recover_link". */
+#define LONGEST_PIN_NAME 12
+
+/* Every DIR/NAME must fit PATH_MAX: a cut name would pin under another name. */
+static int check_length(const char *dir, char *err, size_t errlen)
+{
+	if (strlen(dir) + 1 + LONGEST_PIN_NAME < PATH_MAX)
+		return 0;
+	return set_err(err, errlen, -ENAMETOOLONG,
+		       "--pin-path: path too long (at most %d characters)",
+		       PATH_MAX - 2 - LONGEST_PIN_NAME);
+}
+
 /* 0, -ENOENT (err set) when missing, or another error for the wrong kind of path. */
 static int check_dir(const char *dir, char *err, size_t errlen)
 {
 	struct stat st;
+
+	if (check_length(dir, err, errlen))
+		return -ENAMETOOLONG;
 
 	if (lstat(dir, &st)) {
 		int ret = -errno;
@@ -81,15 +110,24 @@ static int check_dir(const char *dir, char *err, size_t errlen)
 	return 0;
 }
 
-int pins_prepare_dir(const char *dir, bool *created, char *err, size_t errlen)
+static int prepare_dir(const char *dir, bool *created, char *err, size_t errlen)
 {
 	bool under_root = !strncmp(dir, BPFFS_ROOT "/", strlen(BPFFS_ROOT) + 1);
 
+	*created = false;
+	if (check_length(dir, err, errlen))
+		return -ENAMETOOLONG;
 	if (under_root && !is_bpffs(BPFFS_ROOT) &&
 	    mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700")) {
 		snprintf(err, errlen, "cannot mount bpffs at %s: %s", BPFFS_ROOT, strerror(errno));
 		return -errno;
 	}
+	/* detach could not remove a mount point, and pins there would mix with others. */
+	if (is_mount_point(dir))
+		return set_err(err, errlen, -EBUSY,
+			       "--pin-path %s is the root of a BPF filesystem: use a directory "
+			       "under it, e.g. %s/tcpstatehist",
+			       dir, dir);
 	*created = !mkdir(dir, 0700);
 	if (!*created && errno != EEXIST) {
 		snprintf(err, errlen, "--pin-path %s: cannot create: %s", dir, strerror(errno));
@@ -98,33 +136,80 @@ int pins_prepare_dir(const char *dir, bool *created, char *err, size_t errlen)
 	return check_dir(dir, err, errlen);
 }
 
-int pins_lock_dir(const char *dir, char *err, size_t errlen)
+/* True when path still names the directory that fd holds. */
+static bool same_dir(int fd, const char *path)
+{
+	struct stat held, named;
+
+	return !fstat(fd, &held) && !lstat(path, &named) && held.st_dev == named.st_dev &&
+	       held.st_ino == named.st_ino;
+}
+
+int pins_lock_dir(const char *dir, int operation, bool *created, char *err, size_t errlen)
 {
 	int fd, ret;
 
-	/* Says why a symlink or a file is refused; open() would only say ENOTDIR. */
-	ret = check_dir(dir, err, errlen);
-	if (ret)
-		return ret;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(err, errlen, "--pin-path %s: %s", dir, strerror(errno));
-		return -errno;
-	}
-	ret = lock_exclusive(fd);
-	if (ret) {
-		snprintf(err, errlen, "--pin-path %s: cannot lock: %s", dir, strerror(-ret));
+	for (;;) {
+		/* Says why a symlink or a file is refused; open() would only say ENOTDIR. */
+		ret = created ? prepare_dir(dir, created, err, errlen)
+			      : check_dir(dir, err, errlen);
+		if (ret) {
+			/* A directory made here and refused (not on bpffs) is taken away. */
+			if (created && *created)
+				rmdir(dir);
+			return ret;
+		}
+		fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT)
+			continue; /* removed since: check again */
+		if (fd < 0)
+			return set_err(err, errlen, -errno, "--pin-path %s: %s", dir,
+				       strerror(errno));
+		ret = lock_wait(fd, operation);
+		if (ret) {
+			close(fd);
+			return set_err(err, errlen, ret, "--pin-path %s: cannot lock: %s", dir,
+				       strerror(-ret));
+		}
+		/*
+		 * detach removes the directory with the lock held: whoever waited
+		 * behind it now holds a directory nobody can find, while the path
+		 * may name a new one. Such a lock is worth nothing: start over.
+		 */
+		if (same_dir(fd, dir))
+			return fd;
 		close(fd);
-		return ret;
 	}
-	return fd;
+}
+
+/* Nothing open: pins_close() may be called on it. */
+static void pinned_init(struct pinned *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->kernel.counters_fd = p->kernel.main_prog_fd = p->meta_fd = -1;
+	for (int i = 0; i < NPROGS; i++)
+		p->prog_fds[i] = -1;
+}
+
+int pins_open_shared(const char *dir, struct pinned *p, char *err, size_t errlen)
+{
+	int lock, ret;
+
+	pinned_init(p);
+	lock = pins_lock_dir(dir, LOCK_SH, NULL, err, errlen);
+	if (lock < 0 && lock != -ENOENT)
+		return lock;
+	ret = pins_open(dir, p, err, errlen);
+	if (lock >= 0)
+		close(lock);
+	return ret;
 }
 
 /* Bit per pin_object that exists under dir. */
 static unsigned int present_pins(const char *dir)
 {
 	unsigned int present = 0;
-	char path[4096];
+	char path[PATH_MAX];
 	struct stat st;
 
 	for (int i = 0; i < PIN_NOBJECTS; i++) {
@@ -153,7 +238,7 @@ static int layout_error(const char *dir, unsigned int version, char *err, size_t
 
 static int get_pinned(const char *dir, enum pin_object obj, char *err, size_t errlen)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	int fd;
 
 	pin_path_of(path, sizeof(path), dir, obj);
@@ -165,6 +250,53 @@ static int get_pinned(const char *dir, enum pin_object obj, char *err, size_t er
 	return fd;
 }
 
+/*
+ * A map or a program, opened read-only: reading needs no more, and a
+ * read-only bpffs (a monitoring container's) refuses a read-write open with
+ * EROFS. A kernel that takes no flags for a program gets a plain open.
+ */
+static int get_pinned_rdonly(const char *dir, enum pin_object obj, char *err, size_t errlen)
+{
+	LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = BPF_F_RDONLY);
+	char path[PATH_MAX];
+	int fd;
+
+	pin_path_of(path, sizeof(path), dir, obj);
+	fd = bpf_obj_get_opts(path, &opts);
+	if (fd < 0 && errno == EINVAL)
+		return get_pinned(dir, obj, err, errlen);
+	if (fd < 0) {
+		fd = -errno;
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+	}
+	return fd;
+}
+
+/*
+ * True when a link on the system runs the program: how a reader checks a
+ * pinned link it cannot open (a link opens read-write only, which a
+ * read-only bpffs refuses). Unknown (no right to list links) counts as yes.
+ */
+static bool prog_has_link(__u32 prog_id)
+{
+	__u32 id = 0;
+
+	while (!bpf_link_get_next_id(id, &id)) {
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_link_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.prog_id == prog_id) {
+			close(fd);
+			return true;
+		}
+		close(fd);
+	}
+	return errno != ENOENT;
+}
+
 static int open_meta(const char *dir, struct pinned *p, char *err, size_t errlen)
 {
 	struct bpf_map_info info = {};
@@ -173,7 +305,7 @@ static int open_meta(const char *dir, struct pinned *p, char *err, size_t errlen
 	__u32 version;
 	int ret;
 
-	p->meta_fd = get_pinned(dir, PIN_META, err, errlen);
+	p->meta_fd = get_pinned_rdonly(dir, PIN_META, err, errlen);
 	if (p->meta_fd < 0)
 		return p->meta_fd;
 	if (bpf_obj_get_info_by_fd(p->meta_fd, &info, &len) || info.type != BPF_MAP_TYPE_ARRAY ||
@@ -211,7 +343,7 @@ static int open_counters(const char *dir, struct pinned *p, char *err, size_t er
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 
-	p->kernel.counters_fd = get_pinned(dir, PIN_COUNTERS, err, errlen);
+	p->kernel.counters_fd = get_pinned_rdonly(dir, PIN_COUNTERS, err, errlen);
 	if (p->kernel.counters_fd < 0)
 		return p->kernel.counters_fd;
 	if (bpf_obj_get_info_by_fd(p->kernel.counters_fd, &info, &len) ||
@@ -227,7 +359,7 @@ static int open_prog(const char *dir, enum pin_object obj, const char *name, __u
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
-	int fd = get_pinned(dir, obj, err, errlen);
+	int fd = get_pinned_rdonly(dir, obj, err, errlen);
 
 	if (fd < 0)
 		return fd;
@@ -247,6 +379,8 @@ static int check_link(const char *dir, enum pin_object obj, __u32 prog_id, char 
 	__u32 len = sizeof(info);
 	int fd = get_pinned(dir, obj, err, errlen), ret = 0;
 
+	if ((fd == -EROFS || fd == -EACCES) && prog_has_link(prog_id))
+		return 0;
 	if (fd < 0)
 		return fd;
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.prog_id != prog_id) {
@@ -278,10 +412,7 @@ int pins_open(const char *dir, struct pinned *p, char *err, size_t errlen)
 	__u32 ids[NPROGS];
 	int ret;
 
-	memset(p, 0, sizeof(*p));
-	p->kernel.counters_fd = p->kernel.main_prog_fd = p->meta_fd = -1;
-	for (int i = 0; i < NPROGS; i++)
-		p->prog_fds[i] = -1;
+	pinned_init(p);
 	ret = check_dir(dir, err, errlen);
 	if (ret == -ENOENT || (!ret && !(present = present_pins(dir)))) {
 		snprintf(err, errlen,
@@ -343,7 +474,7 @@ void pins_close(struct pinned *p)
 unsigned int pins_prog_ids(const char *dir, __u32 ids[NPROGS])
 {
 	unsigned int n = 0;
-	char path[4096];
+	char path[PATH_MAX];
 
 	for (int i = 0; i < NPROGS; i++) {
 		struct bpf_prog_info info = {};
@@ -380,7 +511,7 @@ static int pin_meta(const char *path, const struct tsh_meta *meta)
 int pins_create(const char *dir, struct tcpstatehist_bpf *skel, const struct tsh_meta *meta,
 		char *err, size_t errlen)
 {
-	char path[4096];
+	char path[PATH_MAX];
 	int obj, ret = 0;
 
 	for (obj = 0; obj < PIN_NOBJECTS && !ret; obj++) {
@@ -424,7 +555,7 @@ int pins_remove(const char *dir, bool remove_dir, char *err, size_t errlen)
 		PIN_META,	  PIN_RECOVER_LINK, PIN_MAIN_LINK,
 		PIN_RECOVER_PROG, PIN_MAIN_PROG,    PIN_COUNTERS,
 	};
-	char path[4096];
+	char path[PATH_MAX];
 	int removed = 0, ret;
 
 	ret = check_dir(dir, err, errlen);
@@ -440,7 +571,7 @@ int pins_remove(const char *dir, bool remove_dir, char *err, size_t errlen)
 			return ret;
 		}
 	}
-	if (remove_dir && rmdir(dir)) {
+	if (remove_dir && !is_mount_point(dir) && rmdir(dir)) {
 		ret = -errno;
 		if (errno == ENOTEMPTY)
 			snprintf(err, errlen,

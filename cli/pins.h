@@ -59,16 +59,24 @@ static inline __u64 pins_attach_seconds(const struct tsh_meta *meta)
 }
 
 /*
- * Mounts bpffs at /sys/fs/bpf if nothing is mounted there, creates dir (0700)
- * if missing (*created says so), and checks it: a real directory on bpffs.
+ * A flock on dir (LOCK_EX for attach and detach, LOCK_SH for the readers),
+ * released by close(); it holds only while dir names the directory locked,
+ * which this checks after each wait (detach removes the directory with the
+ * lock held), starting over when it does not. With created, first mounts
+ * bpffs at /sys/fs/bpf if nothing is mounted there and creates dir (0700) if
+ * missing (*created says so); a mount point (a bpffs root) is refused. Checks
+ * that dir is a real directory on bpffs. fd, or a negative errno with err
+ * filled in (-ENOENT when dir is missing and not to be created).
  */
-int pins_prepare_dir(const char *dir, bool *created, char *err, size_t errlen);
+int pins_lock_dir(const char *dir, int operation, bool *created, char *err, size_t errlen);
 
 /*
- * Exclusive lock on dir, for attach and detach; released by close(). fd, or
- * a negative errno with err filled in.
+ * pins_open() under a shared lock: an attach, a replace or a detach in
+ * progress is waited for, so the set read is whole. The lock is dropped on
+ * return (the descriptors keep the objects). p can be closed whatever the
+ * result.
  */
-int pins_lock_dir(const char *dir, char *err, size_t errlen);
+int pins_open_shared(const char *dir, struct pinned *p, char *err, size_t errlen);
 
 /*
  * Opens and verifies the set. 0; -ENOENT when nothing is pinned (err says
@@ -91,7 +99,7 @@ int pins_create(const char *dir, struct tcpstatehist_bpf *skel, const struct tsh
 
 /*
  * Unpins every object of ours under dir, meta first, then removes dir if
- * remove_dir.
+ * remove_dir (never a mount point).
  * Returns the number of pins removed, or a negative errno with err filled.
  */
 int pins_remove(const char *dir, bool remove_dir, char *err, size_t errlen);

@@ -66,7 +66,8 @@ struct prog_cost {
 /* What status reports about one pin path. */
 struct status {
 	const char *pin_path;
-	bool attached; /* false: nothing else is set */
+	bool attached;	     /* false: nothing else is set but problem */
+	const char *problem; /* not attached: why, when pins are there but unusable */
 	struct tsh_meta meta;
 	__u64 now; /* seconds since the epoch, for "N s ago" */
 	__u64 transitions;

@@ -72,7 +72,7 @@ int render_json(FILE *out, const struct snapshot *snap, const struct render_opts
 	put_time(&w, "time", snap->taken_realtime);
 	if (opts->interval_s > 0) {
 		json_key(&w, "interval_s");
-		json_fixed(&w, opts->interval_s, 3);
+		json_fixed(&w, opts->interval_s, 6);
 		json_key_null(&w, "since");
 	} else {
 		json_key_null(&w, "interval_s");

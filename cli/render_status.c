@@ -61,7 +61,10 @@ int render_status_text(FILE *out, const struct status *st)
 	char when[UTC_LEN], filters[512];
 
 	if (!st->attached) {
-		fprintf(out, "attached:     no (no pins at %s)\n", st->pin_path);
+		if (st->problem)
+			fprintf(out, "attached:     no (%s)\n", st->problem);
+		else
+			fprintf(out, "attached:     no (no pins at %s)\n", st->pin_path);
 		return ferror(out) ? -EIO : 0;
 	}
 	format_utc(when, sizeof(when), since);
@@ -155,6 +158,8 @@ int render_status_json(FILE *out, const struct status *st)
 	json_key(&w, "attached");
 	json_bool(&w, st->attached);
 	json_key_string(&w, "pin_path", st->pin_path);
+	if (!st->attached && st->problem)
+		json_key_string(&w, "error", st->problem);
 	if (st->attached) {
 		format_utc(when, sizeof(when), pins_attach_seconds(&st->meta));
 		json_key_u64(&w, "layout", st->meta.layout_version);

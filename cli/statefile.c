@@ -6,24 +6,35 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "statefile.h"
 #include "util.h"
 
+/*
+ * v2: magic, version, layout, slots, buckets, flags, attach id and time, the
+ * pin path in PATH_MAX bytes, the snapshot, a checksum. v1 (read, never
+ * written) had no flags and 256 bytes of pin path.
+ */
 #define MAGIC_LEN 8
-#define HEADER_LEN (MAGIC_LEN + 4 * 4 + 2 * 8 + STATEFILE_PATH_LEN)
+#define V1_PATH_LEN 256
+#define HEADER_LEN(path_len, nwords) (MAGIC_LEN + (nwords)*4 + 2 * 8 + (path_len))
 #define SLOT_WORDS (3 + TSH_NBUCKETS)
 #define BODY_LEN ((3 + TSH_NSLOTS * SLOT_WORDS) * 8)
 #define CHECKSUM_LEN 8
+#define V1_SIZE (HEADER_LEN(V1_PATH_LEN, 4) + BODY_LEN + CHECKSUM_LEN)
+#define V2_SIZE (HEADER_LEN(STATEFILE_PATH_LEN, 5) + BODY_LEN + CHECKSUM_LEN)
+#define FLAG_PENDING 1u
 
 size_t statefile_size(void)
 {
-	return HEADER_LEN + BODY_LEN + CHECKSUM_LEN;
+	return V2_SIZE;
 }
 
 /* FNV-1a, 64 bits: catches truncation and bit rot, not an adversary. */
@@ -85,6 +96,7 @@ int statefile_encode(const struct statefile_owner *owner, const struct snapshot 
 	p = put_u32(p, TSH_LAYOUT_VERSION);
 	p = put_u32(p, TSH_NSLOTS);
 	p = put_u32(p, TSH_NBUCKETS);
+	p = put_u32(p, owner->pending ? FLAG_PENDING : 0);
 	p = put_u64(p, owner->attach_id);
 	p = put_u64(p, owner->attach_realtime_ns);
 	memset(p, 0, STATEFILE_PATH_LEN);
@@ -102,8 +114,15 @@ int statefile_encode(const struct statefile_owner *owner, const struct snapshot 
 		for (unsigned int b = 0; b < TSH_NBUCKETS; b++)
 			p = put_u64(p, slot->buckets[b]);
 	}
-	put_u64(p, checksum(start, p - start));
+	statefile_seal(start, p - start + CHECKSUM_LEN);
 	return 0;
+}
+
+void statefile_seal(void *buf, size_t len)
+{
+	unsigned char *p = buf;
+
+	put_u64(p + len - CHECKSUM_LEN, checksum(p, len - CHECKSUM_LEN));
 }
 
 static int reject(char *err, size_t errlen, const char *fmt, ...)
@@ -123,33 +142,41 @@ int statefile_decode(const void *buf, size_t len, struct statefile_owner *owner,
 		     struct snapshot *out, char *err, size_t errlen)
 {
 	const unsigned char *start = buf, *p = buf, *tail;
-	__u32 version, layout, nslots, nbuckets;
+	__u32 version, layout, nslots, nbuckets, flags = 0;
+	size_t path_len, want;
 
 	if (len < MAGIC_LEN + 4 || memcmp(p, STATEFILE_MAGIC, MAGIC_LEN))
 		return reject(err, errlen, "not a tcpstatehist state file");
 	p += MAGIC_LEN;
 	version = get_u32(&p);
-	if (version != STATEFILE_VERSION)
-		return reject(err, errlen, "state file format v%u, this binary reads v%d", version,
-			      STATEFILE_VERSION);
-	if (len != statefile_size())
-		return reject(err, errlen, "truncated or padded: %zu bytes, want %zu", len,
-			      statefile_size());
+	if (version != 1 && version != STATEFILE_VERSION)
+		return reject(err, errlen, "state file format v%u, this binary reads v1 and v%d",
+			      version, STATEFILE_VERSION);
+	want = version == 1 ? V1_SIZE : V2_SIZE;
+	path_len = version == 1 ? V1_PATH_LEN : STATEFILE_PATH_LEN;
+	if (len != want)
+		return reject(err, errlen, "truncated or padded: %zu bytes, want %zu", len, want);
 	tail = start + len - CHECKSUM_LEN;
 	if (checksum(start, len - CHECKSUM_LEN) != get_u64(&tail))
 		return reject(err, errlen, "checksum mismatch: the file is corrupt");
 	layout = get_u32(&p);
 	nslots = get_u32(&p);
 	nbuckets = get_u32(&p);
+	if (version != 1)
+		flags = get_u32(&p);
 	if (layout != TSH_LAYOUT_VERSION || nslots != TSH_NSLOTS || nbuckets != TSH_NBUCKETS)
 		return reject(err, errlen, "written for pinned layout v%u, this binary reads v%d",
 			      layout, TSH_LAYOUT_VERSION);
+	if (flags & ~FLAG_PENDING)
+		return reject(err, errlen, "unknown flags 0x%x", flags);
+	owner->pending = flags & FLAG_PENDING;
 	owner->attach_id = get_u64(&p);
 	owner->attach_realtime_ns = get_u64(&p);
-	if (!memchr(p, '\0', STATEFILE_PATH_LEN))
+	if (!memchr(p, '\0', path_len))
 		return reject(err, errlen, "pin path is not terminated");
-	memcpy(owner->pin_path, p, STATEFILE_PATH_LEN);
-	p += STATEFILE_PATH_LEN;
+	memset(owner->pin_path, 0, sizeof(owner->pin_path));
+	memcpy(owner->pin_path, p, path_len);
+	p += path_len;
 	memset(out, 0, sizeof(*out));
 	out->missed = get_u64(&p);
 	out->taken_ns = get_u64(&p);
@@ -171,6 +198,10 @@ int statefile_lock(const char *path, char *err, size_t errlen)
 	char lock[4096];
 	int fd, ret;
 
+	/* Before the lock file is made: a refused path leaves nothing beside it. */
+	ret = check_file_path(path, err, errlen);
+	if (ret)
+		return ret;
 	if (snprintf(lock, sizeof(lock), "%s.lock", path) >= (int)sizeof(lock)) {
 		snprintf(err, errlen, "path too long");
 		return -ENAMETOOLONG;
@@ -180,7 +211,7 @@ int statefile_lock(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot open the lock file %s: %s", lock, strerror(errno));
 		return -errno;
 	}
-	ret = lock_exclusive(fd);
+	ret = lock_wait(fd, LOCK_EX);
 	if (ret) {
 		snprintf(err, errlen, "cannot lock %s: %s", lock, strerror(-ret));
 		close(fd);
@@ -192,13 +223,14 @@ int statefile_lock(const char *path, char *err, size_t errlen)
 int statefile_read(const char *path, struct statefile_owner *owner, struct snapshot *snap,
 		   bool *found, char *err, size_t errlen)
 {
-	size_t want = statefile_size() + 1, got = 0;
+	size_t want = V2_SIZE + 1, got = 0;
 	unsigned char *buf;
 	struct stat st;
 	int fd, ret;
 
 	*found = false;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO put in the file's place must not stall us with the lock held. */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT)
 		return 0;
 	if (fd < 0) {

@@ -13,14 +13,19 @@
 #include "snapshot.h"
 
 #define STATEFILE_MAGIC "TSHSTATE"
-#define STATEFILE_VERSION 1
-#define STATEFILE_PATH_LEN 256
+#define STATEFILE_VERSION 2
+#define STATEFILE_PATH_LEN 4096 /* PATH_MAX: the canonical pin path, whole */
 
-/* The attach a state was taken from. */
+/* The attach a state was taken from, and whether the run that saved it committed. */
 struct statefile_owner {
 	__u64 attach_id;
 	__u64 attach_realtime_ns;
 	char pin_path[STATEFILE_PATH_LEN]; /* NUL-terminated */
+	/*
+	 * Saved before the run's output, not yet committed after it: the run
+	 * stopped in between, and its interval may or may not have been printed.
+	 */
+	bool pending;
 };
 
 /* Bytes of every encoded state. */
@@ -29,6 +34,12 @@ size_t statefile_size(void);
 /* Writes statefile_size() bytes to buf; 0, or -ENOSPC when len is short. */
 int statefile_encode(const struct statefile_owner *owner, const struct snapshot *snap, void *buf,
 		     size_t len);
+
+/*
+ * Writes the checksum of a record of len bytes into its last 8: what encode
+ * does last, and how a test makes a changed record pass the checksum.
+ */
+void statefile_seal(void *buf, size_t len);
 
 /*
  * Parses len bytes. 0, or -EINVAL with a one-line reason in err (wrong
@@ -40,8 +51,10 @@ int statefile_decode(const void *buf, size_t len, struct statefile_owner *owner,
 
 /*
  * Takes an exclusive lock on PATH.lock (created 0600), held until the
- * returned descriptor is closed; waits for another holder. fd, or a negative
- * errno with err filled in.
+ * returned descriptor is closed; waits for another holder. PATH must be
+ * missing or a regular file: anything else (a symlink, a directory, a FIFO,
+ * a device) is refused before the lock file is made. fd, or a negative errno
+ * with err filled in.
  */
 int statefile_lock(const char *path, char *err, size_t errlen);
 

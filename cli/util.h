@@ -32,11 +32,18 @@ void clean_line(char *s);
 void format_utc(char *buf, size_t len, __u64 realtime_s);
 
 /*
- * Waits for an exclusive flock on fd, through signals: 0, or -errno. The pin
- * directory's lock and the state file's lock both wait: overlapping runs take
- * turns, none is lost.
+ * Waits for a flock on fd (LOCK_EX or LOCK_SH), through signals: 0, or
+ * -errno. The pin directory's lock and the state file's lock both wait:
+ * overlapping runs take turns, none is lost.
  */
-int lock_exclusive(int fd);
+int lock_wait(int fd, int operation);
+
+/*
+ * 0 when path is missing or a regular file; otherwise says what it is ("is a
+ * directory", "is a symlink (refused)", a trailing '/', "not a regular
+ * file") and returns a negative errno. Never opens it: a FIFO cannot block.
+ */
+int check_file_path(const char *path, char *err, size_t errlen);
 
 /* Writes a file's whole content to out: 0, or non-zero with errno set. */
 typedef int (*file_writer)(FILE *out, const void *ctx);
@@ -45,8 +52,9 @@ typedef int (*file_writer)(FILE *out, const void *ctx);
  * Replaces path atomically: writes into a temporary file beside it (created
  * with mode), syncs it and renames it over path, so a reader sees the old
  * file or the new one, never half of one. On any failure path is left as it
- * was and no temporary file stays. Refuses a path that is not a regular file
- * (a symlink, a directory). 0, or a negative errno with err filled in.
+ * was and no temporary file stays (one that a killed run left is removed by
+ * the next). Refuses a path that is not a regular file (a symlink, a
+ * directory, a trailing '/'). 0, or a negative errno with err filled in.
  */
 int replace_file(const char *path, mode_t mode, file_writer write, const void *ctx, char *err,
 		 size_t errlen);

@@ -15,7 +15,7 @@ NS=tshdemo-$$
 LIVE=
 
 cleanup() {
-	[ -n "$LIVE" ] && kill -INT "$LIVE" 2>/dev/null && wait "$LIVE"
+	[ -n "$LIVE" ] && kill -TERM "$LIVE" 2>/dev/null && wait "$LIVE"
 	ip netns del "$NS" 2>/dev/null
 }
 trap cleanup EXIT

@@ -95,6 +95,25 @@ wait_attached() {
 	return 1
 }
 
+# wait_exit PID SECONDS: true when PID (a child) has exited within SECONDS;
+# its status in $EXIT. A PID still running then is killed, and EXIT is
+# "killed" (the test says it hung).
+wait_exit() {
+	local i
+	for ((i = 0; i < $2 * 50; i++)); do
+		if ! kill -0 "$1" 2>/dev/null; then
+			wait "$1"
+			EXIT=$?
+			return 0
+		fi
+		sleep 0.02
+	done
+	kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	EXIT=killed
+	return 1
+}
+
 on_exit() { CLEANUP_CMDS+=("$1"); }
 
 cleanup() {

@@ -25,9 +25,9 @@ check "the binary it built runs" \
 NS=$(new_netns) || { not_ok "create a network namespace"; finish; exit; }
 "$WORK/out/tcpstatehist" -f json -N "/run/netns/$NS" >"$WORK/live.json" 2>"$WORK/live.err" &
 LIVE=$!
-on_exit "kill -INT $LIVE"
+on_exit "kill -TERM $LIVE"
 wait_attached "$LIVE" && ip netns exec "$NS" python3 "$TOP/tests/traffic.py" -n 2 -c rst
-kill -INT "$LIVE"
+kill -TERM "$LIVE"
 wait "$LIVE"
 expect_eq "its live view exits 0" 0 "$?"
 expect_accounts "its live view counts the connections" "$WORK/live.json" \

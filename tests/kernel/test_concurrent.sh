@@ -10,7 +10,7 @@ TMP=$(mktemp -d)
 PIN=/sys/fs/bpf/tsh-concurrent-$$
 on_exit "rm -rf $TMP"
 on_exit "'$TSH' detach --pin-path '$PIN'"
-on_exit 'kill -INT $LIVE1 $LIVE2; wait $LIVE1 $LIVE2'
+on_exit 'kill -TERM $LIVE1 $LIVE2; wait $LIVE1 $LIVE2'
 
 # truth FILES...: loadgen's expected transitions, summed, as "OLD NEW N" lines.
 truth() {
@@ -53,7 +53,7 @@ touch "$TMP/stop"
 wait $CRON
 "$TSH" snapshot --pin-path "$PIN" -f json --state-file "$TMP/state" >>"$TMP/cron"
 "$TSH" snapshot --pin-path "$PIN" -f json >"$TMP/cumulative"
-kill -INT $LIVE1 $LIVE2
+kill -TERM $LIVE1 $LIVE2
 wait $LIVE1 $LIVE2
 
 mapfile -t want < <(truth "$TMP"/lg[1-6])

@@ -69,12 +69,12 @@ expect_none "man page OPTIONS: every short option of --help" "not in OPTIONS" "$
 NS=$(new_netns) || { not_ok "create a network namespace"; finish; exit 1; }
 "$TSH" -f json -N "/run/netns/$NS" >"$TMP/json" 2>"$TMP/json.err" &
 LIVE_PID=$!
-on_exit "kill -INT $LIVE_PID"
+on_exit "kill -TERM $LIVE_PID"
 if wait_attached "$LIVE_PID"; then
 	ip netns exec "$NS" python3 "$TOP/tests/traffic.py" -n 2
 	sleep 0.2
 fi
-kill -INT "$LIVE_PID"
+kill -TERM "$LIVE_PID"
 wait "$LIVE_PID"
 check "JSON: the live view ran" [ $? -eq 0 ]
 mapfile -t json_keys < <(python3 - "$TMP/json" <<'EOF'

@@ -324,7 +324,7 @@ if quiet "$TSH" attach -N "/run/netns/$NS" --pin-path "$PIN3"; then
 	LIVE=$!
 	if wait_attached "$LIVE"; then
 		traffic 20 7301
-		kill -INT "$LIVE"
+		kill -TERM "$LIVE"
 		wait "$LIVE"
 		"$TSH" snapshot --pin-path "$PIN3" -f json >"$WORK/parity-pinned"
 		expect_eq "live view: nothing missed over 20 connections" "0" \

@@ -47,9 +47,9 @@ traffic() { ip netns exec "$NS" python3 "$TOP/tests/traffic.py" -n "$1" -c rst; 
 
 (chrooted /sbin/tcpstatehist -f json -N "/run/netns/$NS") >"$WORK/live.json" 2>"$WORK/live.err" &
 LIVE=$!
-on_exit "kill -INT $LIVE"
+on_exit "kill -TERM $LIVE"
 wait_attached "$LIVE" && traffic 3
-kill -INT "$LIVE"
+kill -TERM "$LIVE"
 wait "$LIVE"
 expect_eq "live view exits 0 there" 0 "$?"
 expect_accounts "live view counts the connections there" "$WORK/live.json" \

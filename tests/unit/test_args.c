@@ -131,8 +131,8 @@ static void test_interval_errors(void)
 	/* getopt sees a negative number as an option; the message still names it. */
 	CHECK_PARSE_ERROR("unknown option", "'-1'", "-1");
 	CHECK_PARSE_ERROR("INTERVAL", "'-1'", "--", "-1");
-	/* A subcommand name is only one as the first argument. */
-	CHECK_PARSE_ERROR("INTERVAL", "'attach'", "-v", "attach");
+	/* After "--" a word is never a subcommand. */
+	CHECK_PARSE_ERROR("INTERVAL", "'attach'", "--", "attach");
 }
 
 static void test_count_errors(void)
@@ -196,8 +196,13 @@ static void test_parse_seconds(void)
 	CHECK_EQ_U64(0, parse_seconds("31622400", &v));
 	CHECK(v == 31622400.0);
 
+	CHECK_EQ_U64(0, parse_seconds("0.000001", &v));
+	CHECK(v == 0.000001);
+
 	v = 77;
 	CHECK(parse_seconds("31622401", &v) == -ERANGE);
+	CHECK(parse_seconds("1e-10", &v) == -ERANGE);
+	CHECK(parse_seconds("0.0000009", &v) == -ERANGE);
 	CHECK(parse_seconds("0", &v) == -ERANGE);
 	CHECK(parse_seconds("0.0", &v) == -ERANGE);
 	CHECK(parse_seconds("1e999", &v) == -ERANGE);
@@ -422,6 +427,21 @@ static void test_subcommands(void)
 	CHECK(cfg.replace);
 	CHECK(cfg.verbose);
 	CHECK(!cfg.has_interval);
+
+	/* Options before the subcommand: the first word that is no option or value names it. */
+	CHECK_PARSE_OK(&cfg, "-v", "status");
+	CHECK_EQ_U64(CMD_STATUS, cfg.command);
+	CHECK(cfg.verbose);
+	CHECK_PARSE_OK(&cfg, "-f", "json", "--pin-path", "/p", "status");
+	CHECK_EQ_U64(CMD_STATUS, cfg.command);
+	CHECK_EQ_U64(FORMAT_JSON, cfg.format);
+	CHECK_STR("/p", cfg.pin_path);
+	CHECK_PARSE_OK(&cfg, "-fjson", "--pin-path=/p", "snapshot", "-T");
+	CHECK_EQ_U64(CMD_SNAPSHOT, cfg.command);
+	CHECK(cfg.timestamp);
+	CHECK_PARSE_OK(&cfg, "-N", "attach", "1");
+	CHECK_EQ_U64(CMD_LIVE, cfg.command);
+	CHECK_STR("attach", cfg.netns_path);
 
 	CHECK_PARSE_OK(&cfg, "snapshot");
 	CHECK_EQ_U64(CMD_SNAPSHOT, cfg.command);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* What the commands share: the atomic replace, the output, the exit status. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "common.h"
@@ -117,14 +119,48 @@ static void test_replace_file_failures_leave_the_old_file(void)
 	CHECK_STR("old\n", file_text(path));
 	snprintf(link, sizeof(link), "%s/sub/link", dir);
 	CHECK(symlink(path, link) == 0);
-	CHECK(replace_file(link, 0644, write_hello, "new\n", err, sizeof(err)) == -EINVAL);
-	CHECK_STR("not a regular file (symlinks are refused)", err);
+	CHECK(replace_file(link, 0644, write_hello, "new\n", err, sizeof(err)) == -ELOOP);
+	CHECK_STR("is a symlink (refused)", err);
 	CHECK_STR("old\n", file_text(path));
+	snprintf(path, sizeof(path), "%s/sub", dir);
+	CHECK(replace_file(path, 0644, write_hello, "new\n", err, sizeof(err)) == -EISDIR);
+	CHECK_STR("is a directory", err);
+	snprintf(path, sizeof(path), "%s/sub/new/", dir);
+	CHECK(replace_file(path, 0644, write_hello, "new\n", err, sizeof(err)) == -EISDIR);
+	CHECK_STR("names a directory (a trailing '/'), not a file", err);
 	snprintf(path, sizeof(path), "%s/sub", dir);
 	CHECK_STR("link out ", listing(path));
 	snprintf(path, sizeof(path), "%s/missing/out", dir);
 	CHECK(replace_file(path, 0644, write_hello, "x", err, sizeof(err)) == -ENOENT);
 	CHECK_STR("cannot create a temporary file beside it: No such file or directory", err);
+	remove_dirs(dir);
+}
+
+/*
+ * A temporary file a killed run left (no lock) is removed by the next
+ * replace; one that a live writer holds locked, and files that only look
+ * alike, stay.
+ */
+static void test_replace_file_removes_stale_temps(void)
+{
+	char dir[64], path[128], name[160], err[ERR_LEN];
+	int live;
+
+	make_dirs(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/sub/out", dir);
+	snprintf(name, sizeof(name), "%s/sub/.out.AbC123", dir);
+	close(open(name, O_CREAT | O_WRONLY, 0600));
+	snprintf(name, sizeof(name), "%s/sub/.out.live99", dir);
+	live = open(name, O_CREAT | O_WRONLY, 0600);
+	CHECK(flock(live, LOCK_EX) == 0);
+	snprintf(name, sizeof(name), "%s/sub/.out.toolong1", dir);
+	close(open(name, O_CREAT | O_WRONLY, 0600));
+	snprintf(name, sizeof(name), "%s/sub/.outx.AbC123", dir);
+	close(open(name, O_CREAT | O_WRONLY, 0600));
+	CHECK_EQ_U64(0, replace_file(path, 0644, write_hello, "new\n", err, sizeof(err)));
+	snprintf(path, sizeof(path), "%s/sub", dir);
+	CHECK_STR(".out.live99 .out.toolong1 .outx.AbC123 out ", listing(path));
+	close(live);
 	remove_dirs(dir);
 }
 
@@ -185,6 +221,7 @@ UNIT_TESTS(common_tests) = {
 	{ "common: replace_file by a relative path", test_replace_file_relative },
 	{ "common: failed replaces leave the old file",
 	  test_replace_file_failures_leave_the_old_file },
+	{ "common: replace_file removes what a killed run left", test_replace_file_removes_stale_temps },
 	{ "common: -o errors name the option", test_output_file_names_the_option },
 	{ "common: output_stream reports the write error", test_output_stream_errors },
 	{ "common: set_err keeps one line", test_set_err_one_line },

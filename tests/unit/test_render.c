@@ -233,7 +233,7 @@ static void test_json(void)
 	snap.slots[SLOT_SS_EST].sum_ns = 5000;
 	snap.missed = 0;
 	/* One transition, one bucket: both stay arrays. */
-	CHECK_RENDER("{\"time\":\"2023-11-14T22:13:20Z\",\"interval_s\":0.500,\"since\":null,"
+	CHECK_RENDER("{\"time\":\"2023-11-14T22:13:20Z\",\"interval_s\":0.500000,\"since\":null,"
 		     "\"total\":1,\"missed\":0,\"transitions\":["
 		     "{\"old_state\":\"SYN_SENT\",\"new_state\":\"ESTABLISHED\",\"count\":1,"
 		     "\"unknown\":0,\"sum_ns\":5000,\"p50_us\":8,\"p90_us\":8,\"p99_us\":8,"
@@ -245,7 +245,7 @@ static void test_json(void)
 	snap.slots[SLOT_SS_EST].buckets[3] = 100;
 	snap.slots[SLOT_SS_EST].buckets[10] = 1;
 	snap.slots[SLOT_SS_EST].sum_ns = 1500000;
-	CHECK_RENDER("{\"time\":\"2023-11-14T22:13:20Z\",\"interval_s\":0.500,\"since\":null,"
+	CHECK_RENDER("{\"time\":\"2023-11-14T22:13:20Z\",\"interval_s\":0.500000,\"since\":null,"
 		     "\"total\":101,\"missed\":0,\"transitions\":["
 		     "{\"old_state\":\"SYN_SENT\",\"new_state\":\"ESTABLISHED\",\"count\":101,"
 		     "\"unknown\":0,\"sum_ns\":1500000,\"p50_us\":8,\"p90_us\":8,\"p99_us\":8,"
@@ -261,7 +261,7 @@ static void test_json_empty_and_other(void)
 
 	memset(&snap, 0, sizeof(snap));
 	snap.taken_realtime = T_TAKEN;
-	CHECK_RENDER("{\"time\":\"2023-11-14T22:13:20Z\",\"interval_s\":1.000,\"since\":null,"
+	CHECK_RENDER("{\"time\":\"2023-11-14T22:13:20Z\",\"interval_s\":1.000000,\"since\":null,"
 		     "\"total\":0,\"missed\":0,\"transitions\":[]}\n",
 		     render_json, &snap, &opts);
 
@@ -271,7 +271,7 @@ static void test_json_empty_and_other(void)
 	snap.slots[TSH_SLOT_OTHER].buckets[TSH_NBUCKETS - 1] = 1;
 	snap.slots[TSH_SLOT_OTHER].sum_ns = 200000000000000ull;
 	snap.missed = 9;
-	CHECK_RENDER("{\"time\":\"2023-11-14T22:13:20Z\",\"interval_s\":1.000,\"since\":null,"
+	CHECK_RENDER("{\"time\":\"2023-11-14T22:13:20Z\",\"interval_s\":1.000000,\"since\":null,"
 		     "\"total\":2,\"missed\":9,\"transitions\":["
 		     "{\"old_state\":\"OTHER\",\"new_state\":\"OTHER\",\"count\":2,\"unknown\":0,"
 		     "\"sum_ns\":200000000000000,\"p50_us\":1,\"p90_us\":null,\"p99_us\":null,"

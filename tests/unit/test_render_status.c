@@ -123,6 +123,12 @@ static void test_not_attached(void)
 	struct status st = { .pin_path = "/sys/fs/bpf/x\ny" };
 
 	CHECK_STATUS("attached:     no (no pins at /sys/fs/bpf/x\ny)\n", render_status_text, &st);
+	st.problem = "incomplete pin set";
+	CHECK_STATUS("attached:     no (incomplete pin set)\n", render_status_text, &st);
+	CHECK_STATUS("{\"attached\":false,\"pin_path\":\"/sys/fs/bpf/x\\u000ay\","
+		     "\"error\":\"incomplete pin set\"}\n",
+		     render_status_json, &st);
+	st.problem = NULL;
 	CHECK_STATUS("{\"attached\":false,\"pin_path\":\"/sys/fs/bpf/x\\u000ay\"}\n",
 		     render_status_json, &st);
 }

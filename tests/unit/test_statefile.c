@@ -146,7 +146,63 @@ static void test_file_round_trip(void)
 	CHECK(rmdir(dir) == 0);
 }
 
+/* A pin path of any length up to PATH_MAX, and the pending mark, survive a round trip. */
+static void test_long_path_and_pending(void)
+{
+	struct statefile_owner owner, got_owner;
+	struct snapshot snap, got;
+	unsigned char *buf;
+	char err[128] = "";
+
+	sample(&owner, &snap);
+	memset(owner.pin_path, 'p', sizeof(owner.pin_path) - 1);
+	owner.pin_path[0] = '/';
+	owner.pending = true;
+	buf = encoded(&owner, &snap);
+	CHECK(statefile_decode(buf, statefile_size(), &got_owner, &got, err, sizeof(err)) == 0);
+	CHECK_EQ_U64(4095, strlen(got_owner.pin_path));
+	CHECK_STR(owner.pin_path, got_owner.pin_path);
+	CHECK(got_owner.pending);
+	buf[8 + 5 * 4 - 4] = 2; /* a flag this binary does not know */
+	statefile_seal(buf, statefile_size());
+	CHECK(statefile_decode(buf, statefile_size(), &got_owner, &got, err, sizeof(err)) ==
+	      -EINVAL);
+	CHECK_STR("unknown flags 0x2", err);
+	free(buf);
+}
+
+/* A v1 state (256 bytes of pin path, no flags) is still read: an upgrade loses nothing. */
+static void test_v1_read(void)
+{
+	size_t head1 = 8 + 4 * 4 + 2 * 8, path1 = 256, rest;
+	size_t head2 = 8 + 5 * 4 + 2 * 8, v1_len;
+	struct statefile_owner owner, got_owner;
+	struct snapshot snap, got;
+	unsigned char *v2, *v1;
+	char err[128] = "";
+
+	sample(&owner, &snap);
+	v2 = encoded(&owner, &snap);
+	rest = statefile_size() - head2 - STATEFILE_PATH_LEN;
+	v1_len = head1 + path1 + rest;
+	v1 = calloc(1, v1_len);
+	memcpy(v1, v2, 8 + 4 * 4);
+	v1[8] = 1;
+	memcpy(v1 + 8 + 4 * 4, v2 + 8 + 5 * 4, 2 * 8);
+	memcpy(v1 + head1, v2 + head2, path1 - 1);
+	memcpy(v1 + head1 + path1, v2 + head2 + STATEFILE_PATH_LEN, rest);
+	statefile_seal(v1, v1_len);
+	CHECK(statefile_decode(v1, v1_len, &got_owner, &got, err, sizeof(err)) == 0);
+	CHECK(!memcmp(&snap, &got, sizeof(snap)));
+	CHECK_STR(owner.pin_path, got_owner.pin_path);
+	CHECK(!got_owner.pending);
+	free(v1);
+	free(v2);
+}
+
 UNIT_TESTS(statefile_tests) = {
+	{ "statefile: a long pin path and the pending mark", test_long_path_and_pending },
+	{ "statefile: v1 still read", test_v1_read },
 	{ "statefile: encode and decode round trip", test_round_trip },
 	{ "statefile: truncated, padded, corrupt, foreign rejected", test_damage_rejected },
 	{ "statefile: lock, write 0600, read back, refuse garbage and symlinks",
