@@ -137,6 +137,18 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all tests
 	$(Q)tests/run.sh
 
+# The kernel matrix: the suite on Debian's kernels, each booted under qemu with
+# this machine's root filesystem (docs/kernels.md). KERNELS picks them among
+# 5.10 (the refusal only), 6.1, 6.1-rt, 6.12 and 6.12-rt.
+KERNELS ?= 6.1 6.12 5.10
+
+.PHONY: test-kernels
+
+test-kernels:
+	$(Q)scripts/deps.sh kernels
+	$(Q)$(MAKE) --no-print-directory all tests static
+	$(Q)tests/kernels/matrix.sh $(KERNELS)
+
 unit-test: $(OUTPUT)/unit_tests
 	$(Q)$(OUTPUT)/unit_tests
 

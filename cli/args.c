@@ -330,6 +330,22 @@ static int take_path(const char *arg, const char **dst, const char *name, char *
 	return 0;
 }
 
+/* -N PATH, or the NAME of a namespace made by `ip netns add NAME` (/run/netns/NAME). */
+static int take_netns(const char *arg, struct config *cfg, const char *name, char *err,
+		      size_t errlen)
+{
+	int ret = take_path(arg, &cfg->netns_path, name, err, errlen);
+
+	if (ret || strchr(arg, '/'))
+		return ret;
+	if (!strcmp(arg, ".") || !strcmp(arg, "..") ||
+	    snprintf(cfg->netns_named, sizeof(cfg->netns_named), NETNS_RUN_DIR "/%s", arg) >=
+		    (int)sizeof(cfg->netns_named))
+		return set_err(err, errlen, -EINVAL, "%s %s: not a namespace name", name, arg);
+	cfg->netns_path = cfg->netns_named;
+	return 0;
+}
+
 static int take_ports(const char *arg, struct port_filter *pf, const char *name, char *err,
 		      size_t errlen)
 {
@@ -481,7 +497,7 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, char *er
 				return PARSE_ERROR;
 			break;
 		case 'N':
-			if (take_path(optarg, &cfg->netns_path, name, err, errlen))
+			if (take_netns(optarg, cfg, name, err, errlen))
 				return PARSE_ERROR;
 			break;
 		case 'o':
@@ -572,8 +588,8 @@ void print_usage(FILE *out, const char *prog)
 		"  -6, --ipv6             IPv6 sockets only\n"
 		"  -L, --lport LIST       local ports only, e.g. 80,443,8000-8100\n"
 		"  -D, --rport LIST       remote ports only\n"
-		"  -N, --netns PATH       sockets of the network namespace PATH names only\n"
-		"                         (/proc/PID/ns/net, /run/netns/NAME)\n"
+		"  -N, --netns NS         sockets of one network namespace only: a path\n"
+		"                         (/proc/PID/ns/net) or an `ip netns` NAME\n"
 		"  -f, --format FORMAT    text (default), json (one object per line), prometheus\n"
 		"  -o, --output FILE      snapshot, sockets: replace FILE atomically with the output\n"
 		"      --pin-path DIR     where attach pins (default %2$s)\n"
@@ -601,7 +617,7 @@ void print_usage(FILE *out, const char *prog)
 		"  %1$s -L 80,443 -m 60   local ports 80 and 443, in milliseconds\n"
 		"  %1$s -f json 1         JSON Lines, one object per second\n"
 		"  %1$s attach -D 5432    keep counting in the kernel, no process left\n"
-		"  %1$s snapshot -f prometheus -o /var/lib/node_exporter/tcpstatehist.prom\n"
+		"  %1$s snapshot -f prometheus -o /var/lib/prometheus/node-exporter/tcpstatehist.prom\n"
 		"  %1$s sockets --older-than 1m\n"
 		"                         the leak finder: sockets stuck in a state for a minute\n"
 		"                         or more (ages need an attach; see tcpstatehist(8))\n",

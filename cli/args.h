@@ -11,6 +11,10 @@
 #include "tcpstatehist.h"
 
 /* INTERVAL's range: the microsecond the summaries print, up to a year (366 days). */
+/* Where `ip netns add NAME` puts its namespaces: -N NAME means NETNS_RUN_DIR/NAME. */
+#define NETNS_RUN_DIR "/run/netns"
+#define NETNS_NAME_MAX 288
+
 #define INTERVAL_MIN_S 0.000001
 #define INTERVAL_MAX_S 31622400.0
 #define INTERVAL_MIN_TEXT "0.000001"
@@ -40,6 +44,7 @@ struct config {
 	struct port_filter lports;
 	struct port_filter rports;
 	const char *netns_path;
+	char netns_named[NETNS_NAME_MAX]; /* -N NAME resolved under NETNS_RUN_DIR */
 	enum tsh_format format;
 	const char *pin_path;
 	bool pin_path_given; /* false: pin_path is the default */

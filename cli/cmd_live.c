@@ -114,6 +114,8 @@ static int print_summary(const struct config *cfg, int stop_fd, int timeout_ms,
 		.timestamp = cfg->timestamp,
 		.milliseconds = cfg->milliseconds,
 		.since_realtime = started_realtime,
+		.filtered = cfg->family || cfg->lports.enabled || cfg->rports.enabled ||
+			    cfg->netns_path,
 	};
 	struct snapshot interval;
 

@@ -209,6 +209,8 @@ static int snapshot_pinned(const struct config *cfg, const struct pinned *p, cha
 		.timestamp = cfg->timestamp,
 		.milliseconds = cfg->milliseconds,
 		.since_realtime = pins_attach_seconds(&p->meta),
+		.filtered = p->meta.family || p->meta.lports[0] || p->meta.rports[0] ||
+			    p->meta.netns_inode,
 	};
 	struct statefile_owner owner = {
 		.attach_id = p->meta.attach_id,

@@ -24,6 +24,8 @@ struct render_opts {
 	 */
 	double interval_s;
 	__u64 since_realtime;
+	/* A filter is on: text says that missed still covers every socket. */
+	bool filtered;
 };
 
 int render_text(FILE *out, const struct snapshot *snap, const struct render_opts *opts);

@@ -18,25 +18,42 @@ static void percentile_cell(char *buf, size_t len, const struct tsh_slot *slot, 
 		format_bucket_bound(buf, len, b);
 }
 
+/* The mean of the known durations, exact from their sum, to the nearest us. */
+static void mean_cell(char *buf, size_t len, const struct tsh_slot *slot)
+{
+	__u64 known = hist_known(slot), us;
+
+	if (!known) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	us = (slot->sum_ns + known * 500) / (known * 1000);
+	if (us)
+		format_duration_us(buf, len, us);
+	else
+		snprintf(buf, len, "<1us");
+}
+
 static void print_table(FILE *out, const struct snapshot *snap, const unsigned int *order,
 			unsigned int norder)
 {
 	static const double percentiles[] = { 50, 90, 99, 100 };
 
-	fprintf(out, "%-12s %-12s %10s %10s %8s %8s %8s %8s\n", "OLD_STATE", "NEW_STATE", "COUNT",
-		"UNKNOWN", "P50", "P90", "P99", "MAX");
+	fprintf(out, "%-12s %-12s %10s %10s %8s %8s %8s %8s %8s\n", "OLD_STATE", "NEW_STATE",
+		"COUNT", "UNKNOWN", "MEAN", "P50", "P90", "P99", "MAX");
 	for (unsigned int i = 0; i < norder; i++) {
 		const struct tsh_slot *slot = &snap->slots[order[i]];
 		const char *oldname, *newname;
-		char cells[4][16];
+		char mean[16], cells[4][16];
 
 		if (!slot->count)
 			continue;
 		slot_names(order[i], &oldname, &newname);
+		mean_cell(mean, sizeof(mean), slot);
 		for (unsigned int p = 0; p < 4; p++)
 			percentile_cell(cells[p], sizeof(cells[p]), slot, percentiles[p]);
-		fprintf(out, "%-12s %-12s %10llu %10llu %8s %8s %8s %8s\n", oldname, newname,
-			(unsigned long long)slot->count, (unsigned long long)slot->unknown,
+		fprintf(out, "%-12s %-12s %10llu %10llu %8s %8s %8s %8s %8s\n", oldname, newname,
+			(unsigned long long)slot->count, (unsigned long long)slot->unknown, mean,
 			cells[0], cells[1], cells[2], cells[3]);
 	}
 }
@@ -107,7 +124,8 @@ int render_text(FILE *out, const struct snapshot *snap, const struct render_opts
 		fprintf(out, "no TCP state transitions\n");
 	else
 		print_table(out, snap, order, norder);
-	fprintf(out, "missed: %llu\n", (unsigned long long)snap->missed);
+	fprintf(out, "missed: %llu%s\n", (unsigned long long)snap->missed,
+		opts->filtered ? " (every socket on the machine, before the filters)" : "");
 	for (unsigned int i = 0; i < norder; i++) {
 		const struct tsh_slot *slot = &snap->slots[order[i]];
 		const char *oldname, *newname;

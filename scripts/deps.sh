@@ -1,11 +1,16 @@
 #!/bin/sh
 # Installs the Debian packages that building, running and testing tcpstatehist
-# need, when they are missing. Debian 12 (bookworm) or later; run as root.
+# need, when they are missing ("deps.sh kernels": the kernel matrix's too).
+# Debian 12 (bookworm) or later; run as root.
 set -eu
 
 packages="make gcc clang-19 llvm-19 libbpf-dev libelf-dev zlib1g-dev bpftool iproute2
 	python3 prometheus prometheus-node-exporter libbpf-tools util-linux libcap2-bin
 	libclang-rt-19-dev curl man-db strace systemd jq"
+# The kernel matrix (make test-kernels) also boots Debian's kernels under qemu
+# and unpacks their packages.
+[ "${1:-}" = kernels ] &&
+	packages="$packages qemu-system-x86 xz-utils zstd cpio debian-archive-keyring"
 
 missing=""
 for p in $packages; do

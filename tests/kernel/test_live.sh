@@ -215,6 +215,17 @@ for entry in json.load(sys.stdin):
 	done
 }
 
+# -N NAME: the bare name of an `ip netns` namespace works as its path does.
+if start_live "$TMP/netns-name" -N "$NS"; then
+	$TRAFFIC -n 2 -c rst
+	stop_live
+	expect_accounts "-N NAME counts that namespace only" "$TMP/netns-name" \
+		"CLOSE SYN_SENT 2" "SYN_SENT ESTABLISHED 2" "LISTEN SYN_RECV 2" \
+		"SYN_RECV ESTABLISHED 2" "ESTABLISHED CLOSE 4" "CLOSE LISTEN 1" "LISTEN CLOSE 1"
+fi
+expect_fail "-N NAME of no namespace" "/run/netns/tsh-no-such-ns" \
+	"$TSH" -N tsh-no-such-ns 1 1
+
 # -N compares the namespace's cookie where the tool could enter the namespace to
 # learn it, and its inode where it could not (no CAP_SYS_ADMIN): both exact.
 if start_live "$TMP/netns-cookie" -N "$NSPATH"; then
@@ -357,9 +368,10 @@ wait_attached $TEXT_PID && $TRAFFIC -n 3
 wait $TEXT_PID
 check "text: a timestamp line" grep -Eq '^[0-9]{2}:[0-9]{2}:[0-9]{2}$' "$TMP/text"
 check "text: the summary table header" \
-	grep -q '^OLD_STATE *NEW_STATE *COUNT *UNKNOWN *P50 *P90 *P99 *MAX$' "$TMP/text"
+	grep -q '^OLD_STATE *NEW_STATE *COUNT *UNKNOWN *MEAN *P50 *P90 *P99 *MAX$' "$TMP/text"
 check "text: a histogram per pair" \
 	grep -q '^SYN_SENT -> ESTABLISHED: 3 transitions, 0 unknown$' "$TMP/text"
-check "text: missed line" grep -q '^missed: [0-9]*$' "$TMP/text"
+check "text: missed line, machine-wide under -N" \
+	grep -q '^missed: [0-9]* (every socket on the machine, before the filters)$' "$TMP/text"
 
 finish

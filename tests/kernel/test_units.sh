@@ -86,8 +86,9 @@ check "cron: one JSON line in the log" \
 
 # One textfile path in the docs, the man page, the units and the examples.
 paths=$( (cat "$TOP"/README.md "$TOP"/docs/*.md "$TOP"/dist/*/*
-	sed 's/\\-/-/g' "$TOP/docs/tcpstatehist.8") | grep -oE '/[A-Za-z0-9/_.-]*\.prom' | sort -u)
-expect_eq "docs, man page, units and examples name one textfile path" \
+	sed 's/\\-/-/g' "$TOP/docs/tcpstatehist.8"; "$TSH" --help) |
+	grep -oE '/[A-Za-z0-9/_.-]*\.prom' | sort -u)
+expect_eq "docs, man page, units, examples and --help name one textfile path" \
 	/var/lib/prometheus/node-exporter/tcpstatehist.prom "$paths"
 
 finish

@@ -357,6 +357,12 @@ static void test_family_and_format(void)
 	CHECK_PARSE_OK(&cfg, "-N", "/run/netns/a");
 	CHECK_STR("/run/netns/a", cfg.netns_path);
 	CHECK_PARSE_ERROR("-N/--netns", "empty path", "-N", "");
+	/* A bare name is one made by `ip netns add`; a path is taken as it is. */
+	CHECK_PARSE_OK(&cfg, "-N", "web");
+	CHECK_STR("/run/netns/web", cfg.netns_path);
+	CHECK_PARSE_OK(&cfg, "-N", "./web");
+	CHECK_STR("./web", cfg.netns_path);
+	CHECK_PARSE_ERROR("-N/--netns", "not a namespace name", "-N", "..");
 	CHECK_PARSE_ERROR("-N/--netns", "given twice", "-N", "/a", "-N", "/b");
 }
 
@@ -441,7 +447,7 @@ static void test_subcommands(void)
 	CHECK(cfg.timestamp);
 	CHECK_PARSE_OK(&cfg, "-N", "attach", "1");
 	CHECK_EQ_U64(CMD_LIVE, cfg.command);
-	CHECK_STR("attach", cfg.netns_path);
+	CHECK_STR("/run/netns/attach", cfg.netns_path);
 
 	CHECK_PARSE_OK(&cfg, "snapshot");
 	CHECK_EQ_U64(CMD_SNAPSHOT, cfg.command);

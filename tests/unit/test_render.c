@@ -85,9 +85,9 @@ static void sample_snapshot(struct snapshot *snap)
 }
 
 static const char sample_text[] =
-	"OLD_STATE    NEW_STATE         COUNT    UNKNOWN      P50      P90      P99      MAX\n"
-	"SYN_SENT     ESTABLISHED           3          0     32us     32us     32us     32us\n"
-	"CLOSE        SYN_SENT              3          3        -        -        -        -\n"
+	"OLD_STATE    NEW_STATE         COUNT    UNKNOWN     MEAN      P50      P90      P99      MAX\n"
+	"SYN_SENT     ESTABLISHED           3          0     18us     32us     32us     32us     32us\n"
+	"CLOSE        SYN_SENT              3          3        -        -        -        -        -\n"
 	"missed: 2\n"
 	"\n"
 	"SYN_SENT -> ESTABLISHED: 3 transitions, 0 unknown\n"
@@ -124,10 +124,10 @@ static void test_text_options(void)
 	snap.missed = 0;
 	CHECK_RENDER(
 		"17:13:20\n"
-		"OLD_STATE    NEW_STATE         COUNT    UNKNOWN      P50      P90      P99"
-		"      MAX\n"
-		"SYN_SENT     ESTABLISHED           3          0     32us     32us     32us"
-		"     32us\n"
+		"OLD_STATE    NEW_STATE         COUNT    UNKNOWN     MEAN      P50      P90"
+		"      P99      MAX\n"
+		"SYN_SENT     ESTABLISHED           3          0     18us     32us     32us"
+		"     32us     32us\n"
 		"missed: 0\n"
 		"\n"
 		"SYN_SENT -> ESTABLISHED: 3 transitions, 0 unknown\n"
@@ -145,10 +145,10 @@ static void test_text_options(void)
 	snap.slots[SLOT_SS_EST].buckets[11] = 1; /* (1.024, 2.048] ms */
 	snap.slots[SLOT_SS_EST].count = 7;
 	CHECK_RENDER(
-		"OLD_STATE    NEW_STATE         COUNT    UNKNOWN      P50      P90      P99"
-		"      MAX\n"
-		"SYN_SENT     ESTABLISHED           7          0      1us   2.05ms   2.05ms"
-		"   2.05ms\n"
+		"OLD_STATE    NEW_STATE         COUNT    UNKNOWN     MEAN      P50      P90"
+		"      P99      MAX\n"
+		"SYN_SENT     ESTABLISHED           7          0      8us      1us   2.05ms"
+		"   2.05ms   2.05ms\n"
 		"missed: 0\n"
 		"\n"
 		"SYN_SENT -> ESTABLISHED: 7 transitions, 0 unknown\n"
@@ -178,6 +178,12 @@ static void test_text_empty_and_other(void)
 	CHECK_RENDER("no TCP state transitions\nmissed: 0\n\n", render_text, &snap, &opts);
 	snap.missed = 5;
 	CHECK_RENDER("no TCP state transitions\nmissed: 5\n\n", render_text, &snap, &opts);
+	/* With a filter on, missed still covers every socket: the text says so. */
+	opts.filtered = true;
+	CHECK_RENDER("no TCP state transitions\n"
+		     "missed: 5 (every socket on the machine, before the filters)\n\n",
+		     render_text, &snap, &opts);
+	opts.filtered = false;
 
 	/* OTHER comes after every listed pair; the overflow bucket reads "inf". */
 	snap.missed = 0;
@@ -187,12 +193,12 @@ static void test_text_empty_and_other(void)
 	snap.slots[SLOT_LISTEN_LISTEN].count = 1;
 	snap.slots[SLOT_LISTEN_LISTEN].unknown = 1;
 	CHECK_RENDER(
-		"OLD_STATE    NEW_STATE         COUNT    UNKNOWN      P50      P90      P99"
-		"      MAX\n"
+		"OLD_STATE    NEW_STATE         COUNT    UNKNOWN     MEAN      P50      P90"
+		"      P99      MAX\n"
 		"LISTEN       LISTEN                1          1        -        -        -"
-		"        -\n"
-		"OTHER        OTHER                 4          3      inf      inf      inf"
-		"      inf\n"
+		"        -        -\n"
+		"OTHER        OTHER                 4          3     <1us      inf      inf"
+		"      inf      inf\n"
 		"missed: 0\n"
 		"\n"
 		"LISTEN -> LISTEN: 1 transitions, 1 unknown\n"
