@@ -18,9 +18,11 @@ LDLIBS := -lbpf -lelf -lz -lm
 
 # Pure stages: no kernel, no libbpf; the unit tests link only these.
 PURE_SRCS := cli/util.c cli/json_writer.c cli/args.c cli/hist.c cli/snapshot.c cli/statefile.c \
-	cli/render_text.c cli/render_json.c cli/render_prom.c cli/render_status.c cli/common.c
+	cli/render_text.c cli/render_json.c cli/render_prom.c cli/render_status.c cli/common.c \
+	cli/census.c cli/render_sockets.c
 KERNEL_SRCS := cli/audit.c cli/collector.c cli/loader.c cli/pins.c \
-	cli/cmd_live.c cli/cmd_attach.c cli/cmd_snapshot.c cli/cmd_status.c cli/main.c
+	cli/cmd_live.c cli/cmd_attach.c cli/cmd_snapshot.c cli/cmd_status.c cli/main.c \
+	cli/census_walk.c cli/cgroups.c cli/cmd_sockets.c
 PURE_OBJS := $(PURE_SRCS:cli/%.c=$(OUTPUT)/%.o)
 KERNEL_OBJS := $(KERNEL_SRCS:cli/%.c=$(OUTPUT)/%.o)
 HEADERS := $(wildcard include/*.h cli/*.h)
@@ -52,7 +54,7 @@ $(OUTPUT)/vmlinux.h: $(wildcard $(VMLINUX_TREE)) | $(OUTPUT)
 	$(Q)if [ -f $(VMLINUX_TREE) ]; then cp $(VMLINUX_TREE) $@; \
 	else $(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@; fi
 
-$(OUTPUT)/%.tmp.bpf.o: bpf/%.bpf.c include/tcpstatehist.h $(OUTPUT)/vmlinux.h
+$(OUTPUT)/%.tmp.bpf.o: bpf/%.bpf.c $(wildcard include/*.h) $(OUTPUT)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -64,7 +66,10 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-$(KERNEL_OBJS): $(OUTPUT)/tcpstatehist.skel.h
+# Every bpf/NAME.bpf.c gets its skeleton, NAME.skel.h.
+BPF_SKELETONS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(wildcard bpf/*.bpf.c))
+
+$(KERNEL_OBJS): $(BPF_SKELETONS)
 
 $(OUTPUT)/%.o: cli/%.c $(HEADERS) | $(OUTPUT)
 	$(call msg,CC,$@)

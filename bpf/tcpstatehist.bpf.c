@@ -47,26 +47,8 @@ struct {
  * time in socket storage instead: unlimited and freed with the socket, only
  * dearer (an allocation per socket). See docs/design.md, "Durations".
  */
-#ifndef START_SLOT_BITS
-#define START_SLOT_BITS 18 /* 2^18 slots of 24 bytes: 6 MiB */
-#endif
-#define START_SLOTS (1u << START_SLOT_BITS)
 /* Set in a slot's cookie while a claim is being written (cookies count up from 1). */
 #define CLAIMING (1ull << 63)
-/*
- * The cookie of a slot that a server child claimed at its birth (LISTEN ->
- * SYN_RECV), before its own cookie is known: Linux 6.1 and 6.12 report the
- * birth before inet_csk_clone_lock() copies the request's cookie over the one
- * the child inherited from its listener. The child adopts the slot by its
- * address at its next transition.
- */
-#define NEWBORN (1ull << 62)
-
-struct start_slot {
-	__u64 sk;     /* the owner's address: a new socket there may reclaim the slot */
-	__u64 cookie; /* the owner's socket cookie, 0 = free */
-	__u64 since;
-};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -182,9 +164,6 @@ static __always_inline bool wanted(const struct sock *sk, bool birth)
 	return true;
 }
 
-/* Fibonacci hashing: the product's top bits depend on every bit of the address. */
-#define GOLDEN_RATIO_64 0x9E3779B97F4A7C15ull
-
 static __always_inline struct start_slot *start_slot_of(__u32 writer, struct sock *sk,
 							__u64 *address)
 {
@@ -195,7 +174,7 @@ static __always_inline struct start_slot *start_slot_of(__u32 writer, struct soc
 		return NULL;
 	*scratch = (__u64)sk;
 	*address = *(volatile __u64 *)scratch;
-	index = (*address * GOLDEN_RATIO_64) >> (64 - START_SLOT_BITS);
+	index = tsh_start_slot_index(*address);
 	return bpf_map_lookup_elem(&start_slots, &index);
 }
 

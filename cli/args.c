@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "args.h"
+#include "census.h"
 #include "pins.h"
 #include "util.h"
 
@@ -20,6 +21,8 @@ enum long_only_option {
 	OPT_STATE_FILE,
 	OPT_REPLACE,
 	OPT_NO_AUDIT,
+	OPT_OLDER_THAN,
+	OPT_TOP,
 };
 
 struct option_rule {
@@ -44,6 +47,8 @@ static const struct option long_options[] = {
 	{ "state-file", required_argument, NULL, OPT_STATE_FILE },
 	{ "replace", no_argument, NULL, OPT_REPLACE },
 	{ "no-audit", no_argument, NULL, OPT_NO_AUDIT },
+	{ "older-than", required_argument, NULL, OPT_OLDER_THAN },
+	{ "top", required_argument, NULL, OPT_TOP },
 	{ 0 },
 };
 
@@ -64,6 +69,8 @@ static const struct option_rule option_rules[] = {
 	{ OPT_STATE_FILE, OPTS_STATE },
 	{ OPT_REPLACE, OPTS_REPLACE },
 	{ OPT_NO_AUDIT, OPTS_AUDIT },
+	{ OPT_OLDER_THAN, OPTS_CENSUS },
+	{ OPT_TOP, OPTS_CENSUS },
 };
 
 /* The parser's half of the command table (commands.h). */
@@ -113,6 +120,54 @@ int parse_seconds(const char *s, double *out)
 	if (!isfinite(v) || v < INTERVAL_MIN_S || v > INTERVAL_MAX_S)
 		return -ERANGE;
 	*out = v;
+	return 0;
+}
+
+/* The units of parse_duration, longest name first where one is a prefix of another. */
+static const struct duration_unit {
+	const char *name;
+	__u64 ns;
+} duration_units[] = {
+	{ "us", 1000ull },	   { "ms", 1000000ull },	  { "s", 1000000000ull },
+	{ "m", 60000000000ull }, { "h", 3600000000000ull },
+};
+
+#define DURATION_MAX_NS (366ull * 24 * 3600 * 1000000000ull)
+
+int parse_duration(const char *s, __u64 *ns)
+{
+	unsigned long long whole = 0, frac = 0, scale = 1;
+	const char *p = s;
+	__u64 unit = 0;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		whole = whole * 10 + (*p - '0');
+		if (whole > DURATION_MAX_NS)
+			return -ERANGE;
+	}
+	if (*p == '.') {
+		if (p[1] < '0' || p[1] > '9')
+			return -EINVAL;
+		/* Nine decimals reach a nanosecond of an hour's unit; more are refused. */
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			if (scale >= 1000000000ull)
+				return -EINVAL;
+			frac = frac * 10 + (*p - '0');
+			scale *= 10;
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(duration_units); i++)
+		if (!strcmp(p, duration_units[i].name))
+			unit = duration_units[i].ns;
+	if (!unit)
+		return -EINVAL;
+	if (whole > DURATION_MAX_NS / unit)
+		return -ERANGE;
+	*ns = whole * unit + (__u64)((unsigned __int128)frac * unit / scale);
+	if (*ns == 0 || *ns > DURATION_MAX_NS)
+		return -ERANGE;
 	return 0;
 }
 
@@ -357,8 +412,11 @@ static int check_combinations(struct config *cfg, char *err, size_t errlen)
 		set_err(err, errlen, -EINVAL, "status prints text or json");
 		return -EINVAL;
 	}
+	cfg->pin_path_given = cfg->pin_path != NULL;
 	if (!cfg->pin_path)
 		cfg->pin_path = DEFAULT_PIN_PATH;
+	if (cfg->command == CMD_SOCKETS && !cfg->top)
+		cfg->top = CENSUS_TOP_DEFAULT;
 	return 0;
 }
 
@@ -460,6 +518,31 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, char *er
 		case OPT_REPLACE:
 			cfg->replace = true;
 			break;
+		case OPT_OLDER_THAN:
+			if (cfg->older_than_ns) {
+				set_err(err, errlen, -EINVAL, "%s given twice", name);
+				return PARSE_ERROR;
+			}
+			if (parse_duration(optarg, &cfg->older_than_ns)) {
+				set_err(err, errlen, -EINVAL,
+					"%s: invalid duration '%s' (a number and a unit: us, ms, s, "
+					"m or h, e.g. 250ms, 1m; at most a year)",
+					name, optarg);
+				return PARSE_ERROR;
+			}
+			break;
+		case OPT_TOP:
+			if (cfg->top) {
+				set_err(err, errlen, -EINVAL, "%s given twice", name);
+				return PARSE_ERROR;
+			}
+			if (parse_ulong(optarg, 1, CENSUS_TOP_MAX, &cfg->top)) {
+				set_err(err, errlen, -EINVAL,
+					"%s: invalid count '%s': a whole number from 1 to %d", name,
+					optarg, CENSUS_TOP_MAX);
+				return PARSE_ERROR;
+			}
+			break;
 		case 'f':
 			if (format_given) {
 				set_err(err, errlen, -EINVAL, "%s given twice", name);
@@ -491,6 +574,8 @@ void print_usage(FILE *out, const char *prog)
 		"[-o FILE]\n"
 		"       %1$s status [--pin-path DIR] [-f text|json]\n"
 		"       %1$s detach [--pin-path DIR]\n"
+		"       %1$s sockets [FILTERS] [--older-than DUR] [--top N] [-f text|json|prometheus]\n"
+		"               [-o FILE] [--pin-path DIR]\n"
 		"\n"
 		"Time spent in each TCP state, per state transition, aggregated in the kernel.\n"
 		"Without INTERVAL: trace until Ctrl-C, then print one summary. With INTERVAL\n"
@@ -506,11 +591,14 @@ void print_usage(FILE *out, const char *prog)
 		"  -N, --netns NS         sockets of one network namespace only: a path\n"
 		"                         (/proc/PID/ns/net) or an `ip netns` NAME\n"
 		"  -f, --format FORMAT    text (default), json (one object per line), prometheus\n"
-		"  -o, --output FILE      snapshot: replace FILE atomically with the output\n"
+		"  -o, --output FILE      snapshot, sockets: replace FILE atomically with the output\n"
 		"      --pin-path DIR     where attach pins (default %2$s)\n"
 		"      --state-file FILE  snapshot: only what changed since the last snapshot\n"
 		"                         that used FILE\n"
 		"      --replace          attach: replace an existing attachment\n"
+		"      --older-than DUR   sockets: only sockets known to have been in their state\n"
+		"                         at least DUR (500us, 250ms, 2s, 1m, 1h)\n"
+		"      --top N            sockets: list the N oldest (default %3$d, at most %4$d)\n"
 		"      --no-audit         live view: do not count the tracepoint's hits with perf\n"
 		"                         (cheaper; missed then omits events the kernel gave\n"
 		"                         to no program, see tcpstatehist(8))\n"
@@ -529,6 +617,9 @@ void print_usage(FILE *out, const char *prog)
 		"  %1$s -L 80,443 -m 60   local ports 80 and 443, in milliseconds\n"
 		"  %1$s -f json 1         JSON Lines, one object per second\n"
 		"  %1$s attach -D 5432    keep counting in the kernel, no process left\n"
-		"  %1$s snapshot -f prometheus -o /var/lib/prometheus/node-exporter/tcpstatehist.prom\n",
-		prog, DEFAULT_PIN_PATH);
+		"  %1$s snapshot -f prometheus -o /var/lib/prometheus/node-exporter/tcpstatehist.prom\n"
+		"  %1$s sockets --older-than 1m\n"
+		"                         the leak finder: sockets stuck in a state for a minute\n"
+		"                         or more (ages need an attach; see tcpstatehist(8))\n",
+		prog, DEFAULT_PIN_PATH, CENSUS_TOP_DEFAULT, CENSUS_TOP_MAX);
 }

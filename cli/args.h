@@ -47,10 +47,13 @@ struct config {
 	char netns_named[NETNS_NAME_MAX]; /* -N NAME resolved under NETNS_RUN_DIR */
 	enum tsh_format format;
 	const char *pin_path;
+	bool pin_path_given; /* false: pin_path is the default */
 	const char *state_file;
 	const char *output;
 	bool replace;
 	bool no_audit; /* live view: no tracepoint hit count */
+	__u64 older_than_ns; /* sockets: 0 = every socket */
+	unsigned long top;   /* sockets: how many of the oldest to list */
 };
 
 enum parse_result {
@@ -71,6 +74,12 @@ int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned lo
 
 /* Seconds, fractions allowed, strictly positive and finite. */
 int parse_seconds(const char *s, double *out);
+
+/*
+ * A duration with its unit, in nanoseconds: "500us", "250ms", "2s", "1.5m",
+ * "1h"; strictly positive, at most a year.
+ */
+int parse_duration(const char *s, __u64 *ns);
 
 /* "80,443,8000-8100": ports 1..65535, no empty element, no reversed range. */
 int parse_port_list(const char *s, struct tsh_portset *set, char *err, size_t errlen);

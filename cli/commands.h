@@ -20,6 +20,7 @@ enum option_group {
 	OPTS_STATE = 1 << 5,   /* --state-file */
 	OPTS_REPLACE = 1 << 6, /* --replace */
 	OPTS_AUDIT = 1 << 7,   /* --no-audit */
+	OPTS_CENSUS = 1 << 8,  /* --older-than, --top */
 };
 
 /*
@@ -34,7 +35,9 @@ enum option_group {
 	X(CMD_SNAPSHOT, "snapshot", cmd_snapshot,                                                  \
 	  OPTS_VIEW | OPTS_FORMAT | OPTS_OUTPUT | OPTS_PIN | OPTS_STATE)                           \
 	X(CMD_STATUS, "status", cmd_status, OPTS_FORMAT | OPTS_PIN)                                \
-	X(CMD_DETACH, "detach", cmd_detach, OPTS_PIN)
+	X(CMD_DETACH, "detach", cmd_detach, OPTS_PIN)                                              \
+	X(CMD_SOCKETS, "sockets", cmd_sockets,                                                     \
+	  OPTS_FILTER | OPTS_FORMAT | OPTS_OUTPUT | OPTS_PIN | OPTS_CENSUS)
 /* clang-format on */
 
 #define COMMAND_ID(id, name, run, options) id,

@@ -9,8 +9,11 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include "census.h"
 #include "pins.h"
 #include "snapshot.h"
+
+struct json_writer;
 
 struct render_opts {
 	bool timestamp;	   /* text: time of day above each summary */
@@ -28,6 +31,23 @@ struct render_opts {
 int render_text(FILE *out, const struct snapshot *snap, const struct render_opts *opts);
 int render_json(FILE *out, const struct snapshot *snap, const struct render_opts *opts);
 int render_prometheus(FILE *out, const struct snapshot *snap, const struct render_opts *opts);
+
+/* Pieces the renderers share. */
+/* The log2 histogram of a slot's known durations, one row per bucket, in us or ms. */
+void render_text_histogram(FILE *out, const struct tsh_slot *slot, bool ms);
+/* A slot's members: count, unknown, sum_ns, percentiles and buckets. */
+void render_json_slot(struct json_writer *w, const struct tsh_slot *slot);
+/* A bucket bound in seconds, exact (a whole number of us): "0.000512", "+Inf". */
+void prom_format_le(char *buf, size_t len, unsigned int b);
+/* A histogram's buckets (cumulative, every bound), _sum and _count, with the labels given. */
+void prom_histogram(FILE *out, const char *name, const char *labels, const struct tsh_slot *slot);
+/* A metric's HELP and TYPE lines. */
+void prom_header(FILE *out, const char *name, const char *type, const char *help);
+
+/* The census (sockets): text, json, prometheus; c finished (census_finish). */
+int render_sockets_text(FILE *out, const struct census *c);
+int render_sockets_json(FILE *out, const struct census *c);
+int render_sockets_prometheus(FILE *out, const struct census *c);
 
 typedef int (*renderer_fn)(FILE *out, const struct snapshot *snap, const struct render_opts *opts);
 

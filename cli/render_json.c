@@ -27,15 +27,8 @@ static void put_bound(struct json_writer *w, const char *key, int b)
 		json_u64(w, hist_bucket_upper_us(b));
 }
 
-static void put_transition(struct json_writer *w, unsigned int slot_index,
-			   const struct tsh_slot *slot)
+void render_json_slot(struct json_writer *w, const struct tsh_slot *slot)
 {
-	const char *oldname, *newname;
-
-	slot_names(slot_index, &oldname, &newname);
-	json_begin_object(w);
-	json_key_string(w, "old_state", oldname);
-	json_key_string(w, "new_state", newname);
 	json_key_u64(w, "count", slot->count);
 	json_key_u64(w, "unknown", slot->unknown);
 	json_key_u64(w, "sum_ns", slot->sum_ns);
@@ -54,6 +47,18 @@ static void put_transition(struct json_writer *w, unsigned int slot_index,
 		json_end_object(w);
 	}
 	json_end_array(w);
+}
+
+static void put_transition(struct json_writer *w, unsigned int slot_index,
+			   const struct tsh_slot *slot)
+{
+	const char *oldname, *newname;
+
+	slot_names(slot_index, &oldname, &newname);
+	json_begin_object(w);
+	json_key_string(w, "old_state", oldname);
+	json_key_string(w, "new_state", newname);
+	render_json_slot(w, slot);
 	json_end_object(w);
 }
 

@@ -8,8 +8,7 @@
 #include "hist.h"
 #include "render.h"
 
-/* A bucket bound in seconds, exact: the bound is a whole number of us. */
-static void format_le(char *buf, size_t len, unsigned int b)
+void prom_format_le(char *buf, size_t len, unsigned int b)
 {
 	__u64 us = hist_bucket_upper_us(b);
 
@@ -20,7 +19,7 @@ static void format_le(char *buf, size_t len, unsigned int b)
 			 (unsigned long long)(us % 1000000));
 }
 
-static void print_header(FILE *out, const char *name, const char *type, const char *help)
+void prom_header(FILE *out, const char *name, const char *type, const char *help)
 {
 	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
@@ -39,22 +38,26 @@ static void print_unknown(FILE *out, const char *labels, const struct tsh_slot *
 		(unsigned long long)slot->unknown);
 }
 
-static void print_histogram(FILE *out, const char *labels, const struct tsh_slot *slot)
+void prom_histogram(FILE *out, const char *name, const char *labels, const struct tsh_slot *slot)
 {
 	__u64 cumulative = 0;
 	char le[32];
 
 	for (unsigned int b = 0; b < TSH_NBUCKETS; b++) {
 		cumulative += slot->buckets[b];
-		format_le(le, sizeof(le), b);
-		fprintf(out, "tcpstatehist_state_duration_seconds_bucket{%s,le=\"%s\"} %llu\n",
-			labels, le, (unsigned long long)cumulative);
+		prom_format_le(le, sizeof(le), b);
+		fprintf(out, "%s_bucket{%s,le=\"%s\"} %llu\n", name, labels, le,
+			(unsigned long long)cumulative);
 	}
-	fprintf(out, "tcpstatehist_state_duration_seconds_sum{%s} %llu.%09llu\n", labels,
+	fprintf(out, "%s_sum{%s} %llu.%09llu\n", name, labels,
 		(unsigned long long)(slot->sum_ns / 1000000000),
 		(unsigned long long)(slot->sum_ns % 1000000000));
-	fprintf(out, "tcpstatehist_state_duration_seconds_count{%s} %llu\n", labels,
-		(unsigned long long)cumulative);
+	fprintf(out, "%s_count{%s} %llu\n", name, labels, (unsigned long long)cumulative);
+}
+
+static void print_histogram(FILE *out, const char *labels, const struct tsh_slot *slot)
+{
+	prom_histogram(out, "tcpstatehist_state_duration_seconds", labels, slot);
 }
 
 static void for_each_pair(FILE *out, const struct snapshot *snap, pair_printer print)
@@ -77,21 +80,21 @@ static void for_each_pair(FILE *out, const struct snapshot *snap, pair_printer p
 
 int render_prometheus(FILE *out, const struct snapshot *snap, const struct render_opts *opts)
 {
-	print_header(out, "tcpstatehist_transitions_total", "counter",
-		     "TCP state transitions by old and new state, since attach.");
+	prom_header(out, "tcpstatehist_transitions_total", "counter",
+		    "TCP state transitions by old and new state, since attach.");
 	for_each_pair(out, snap, print_count);
-	print_header(out, "tcpstatehist_unknown_duration_transitions_total", "counter",
-		     "Transitions whose time in the old state is not known (first seen).");
+	prom_header(out, "tcpstatehist_unknown_duration_transitions_total", "counter",
+		    "Transitions whose time in the old state is not known (first seen).");
 	for_each_pair(out, snap, print_unknown);
-	print_header(out, "tcpstatehist_state_duration_seconds", "histogram",
-		     "Time spent in old_state before moving to new_state, known durations.");
+	prom_header(out, "tcpstatehist_state_duration_seconds", "histogram",
+		    "Time spent in old_state before moving to new_state, known durations.");
 	for_each_pair(out, snap, print_histogram);
-	print_header(out, "tcpstatehist_missed_transitions_total", "counter",
-		     "Tracepoint hits the kernel skipped that no program recorded.");
+	prom_header(out, "tcpstatehist_missed_transitions_total", "counter",
+		    "Tracepoint hits the kernel skipped that no program recorded.");
 	fprintf(out, "tcpstatehist_missed_transitions_total %llu\n",
 		(unsigned long long)snap->missed);
-	print_header(out, "tcpstatehist_attach_time_seconds", "gauge",
-		     "When the counters started (Unix time); a change means a reset.");
+	prom_header(out, "tcpstatehist_attach_time_seconds", "gauge",
+		    "When the counters started (Unix time); a change means a reset.");
 	fprintf(out, "tcpstatehist_attach_time_seconds %llu\n",
 		(unsigned long long)opts->since_realtime);
 	return ferror(out) ? -EIO : 0;

@@ -70,7 +70,7 @@ static void format_row_bound(char *buf, size_t len, __u64 us, bool ms)
 		snprintf(buf, len, "%llu", (unsigned long long)us);
 }
 
-static void print_histogram(FILE *out, const struct tsh_slot *slot, bool ms)
+void render_text_histogram(FILE *out, const struct tsh_slot *slot, bool ms)
 {
 	int first = -1, last = -1;
 	__u64 peak = 0;
@@ -135,7 +135,7 @@ int render_text(FILE *out, const struct snapshot *snap, const struct render_opts
 		slot_names(order[i], &oldname, &newname);
 		fprintf(out, "\n%s -> %s: %llu transitions, %llu unknown\n", oldname, newname,
 			(unsigned long long)slot->count, (unsigned long long)slot->unknown);
-		print_histogram(out, slot, opts->milliseconds);
+		render_text_histogram(out, slot, opts->milliseconds);
 	}
 	fprintf(out, "\n");
 	return ferror(out) ? -EIO : 0;

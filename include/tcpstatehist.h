@@ -62,6 +62,40 @@ static inline __u32 tsh_duration_bucket(__u64 ns)
 }
 
 /*
+ * Start slots: when each socket entered its current state, in an array indexed
+ * by a hash of the socket's address (docs/design.md, "Durations"). The main
+ * program writes them; the census (sockets.bpf.c) reads them, so both index
+ * them with the one function below.
+ */
+#ifndef START_SLOT_BITS
+#define START_SLOT_BITS 18 /* 2^18 slots of 24 bytes: 6 MiB */
+#endif
+#define START_SLOTS (1u << START_SLOT_BITS)
+
+/*
+ * The cookie of a slot that a server child claimed at its birth (LISTEN ->
+ * SYN_RECV), before its own cookie is known: Linux 6.1 and 6.12 report the
+ * birth before inet_csk_clone_lock() copies the request's cookie over the one
+ * the child inherited from its listener. The child adopts the slot by its
+ * address at its next transition.
+ */
+#define NEWBORN (1ull << 62)
+
+struct start_slot {
+	__u64 sk;     /* the owner's address: a new socket there may reclaim the slot */
+	__u64 cookie; /* the owner's socket cookie, 0 = free */
+	__u64 since;
+};
+
+/* Fibonacci hashing: the product's top bits depend on every bit of the address. */
+#define GOLDEN_RATIO_64 0x9E3779B97F4A7C15ull
+
+static inline __u32 tsh_start_slot_index(__u64 address)
+{
+	return (address * GOLDEN_RATIO_64) >> (64 - START_SLOT_BITS);
+}
+
+/*
  * Only a few dozen of the 16 x 16 state pairs can occur, so counters are kept
  * per compact slot. Slot 0 collects any pair the table does not list; userspace
  * reports it as OTHER so that nothing is ever dropped.

@@ -47,6 +47,9 @@ if [ "$(id -u)" = 0 ]; then
 	run 0 "$TSH" snapshot --pin-path "$PIN" -f json --state-file "$LOGS/state"
 	run 0 "$TSH" snapshot --pin-path "$PIN" -f prometheus -o "$LOGS/out.prom"
 	run 0 "$TSH" status --pin-path "$PIN" -f json
+	run 0 "$TSH" sockets --pin-path "$PIN" --top 1000
+	run 0 "$TSH" sockets --pin-path "$PIN" -6 -f json --older-than 1us
+	run 0 "$TSH" sockets --pin-path "$PIN" -N /proc/self/ns/net -f prometheus -o "$LOGS/sockets.prom"
 	run fail "$TSH" attach --pin-path "$PIN"
 	run 0 "$TSH" detach --pin-path "$PIN"
 	run fail "$TSH" snapshot --pin-path "$PIN"
@@ -54,6 +57,7 @@ if [ "$(id -u)" = 0 ]; then
 	run fail "$TSH" -N /etc/passwd 0.2 1
 	run fail "$TSH" -N /nonexistent 0.2 1
 	run fail "$TSH" snapshot --pin-path /tmp
+	run fail "$TSH" sockets --pin-path "$PIN"
 	run fail sh -c '"$0" 0.1 1 >/dev/full' "$TSH"
 	run fail sh -c '"$0" 0.1 1 >&-' "$TSH"
 	chmod 1777 "$LOGS" # the unprivileged run writes its reports there too

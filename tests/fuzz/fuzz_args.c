@@ -38,9 +38,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (res == PARSE_ERROR && (!err[0] || strchr(err, '\n')))
 		abort();
 	if (res == PARSE_OK) {
-		if (cfg.command > CMD_DETACH || cfg.format > FORMAT_PROMETHEUS || !cfg.pin_path)
+		if (cfg.command >= CMD_COUNT || cfg.format > FORMAT_PROMETHEUS || !cfg.pin_path)
 			abort();
 		if (cfg.has_interval && !(cfg.interval_s > 0))
+			abort();
+		if (cfg.command == CMD_SOCKETS && (cfg.top < 1 || cfg.top > 1000))
+			abort();
+		if (cfg.older_than_ns > 366ull * 24 * 3600 * 1000000000ull)
 			abort();
 		if (cfg.lports.enabled && !memchr(cfg.lports.spec, '\0', sizeof(cfg.lports.spec)))
 			abort();

@@ -528,6 +528,67 @@ static void test_small_error_buffer(void)
 	CHECK(err[8] == 'x');
 }
 
+static void test_parse_duration(void)
+{
+	__u64 ns = 0;
+
+	CHECK_EQ_U64(0, parse_duration("500us", &ns));
+	CHECK_EQ_U64(500000ull, ns);
+	CHECK_EQ_U64(0, parse_duration("250ms", &ns));
+	CHECK_EQ_U64(250000000ull, ns);
+	CHECK_EQ_U64(0, parse_duration("2s", &ns));
+	CHECK_EQ_U64(2000000000ull, ns);
+	CHECK_EQ_U64(0, parse_duration("1m", &ns));
+	CHECK_EQ_U64(60000000000ull, ns);
+	CHECK_EQ_U64(0, parse_duration("1.5h", &ns));
+	CHECK_EQ_U64(5400000000000ull, ns);
+	CHECK_EQ_U64(0, parse_duration("0.000000001s", &ns));
+	CHECK_EQ_U64(1, ns);
+	CHECK_EQ_U64(0, parse_duration("8784h", &ns)); /* a leap year */
+	CHECK_EQ_U64(-ERANGE, parse_duration("8785h", &ns));
+	CHECK_EQ_U64(-ERANGE, parse_duration("0s", &ns));
+	CHECK_EQ_U64(-ERANGE, parse_duration("0.0001us", &ns));
+	CHECK_EQ_U64(-ERANGE, parse_duration("99999999999999999999999h", &ns));
+	CHECK_EQ_U64(-EINVAL, parse_duration("0.0000000001s", &ns));
+	CHECK_EQ_U64(-EINVAL, parse_duration("5", &ns));
+	CHECK_EQ_U64(-EINVAL, parse_duration("5x", &ns));
+	CHECK_EQ_U64(-EINVAL, parse_duration("5 s", &ns));
+	CHECK_EQ_U64(-EINVAL, parse_duration("5sec", &ns));
+	CHECK_EQ_U64(-EINVAL, parse_duration("-1s", &ns));
+	CHECK_EQ_U64(-EINVAL, parse_duration("+1s", &ns));
+	CHECK_EQ_U64(-EINVAL, parse_duration(".5s", &ns));
+	CHECK_EQ_U64(-EINVAL, parse_duration("1.s", &ns));
+	CHECK_EQ_U64(-EINVAL, parse_duration("1e3ms", &ns));
+	CHECK_EQ_U64(-EINVAL, parse_duration("s", &ns));
+	CHECK_EQ_U64(-EINVAL, parse_duration("", &ns));
+	CHECK_EQ_U64(-EINVAL, parse_duration(NULL, &ns));
+}
+
+static void test_sockets_options(void)
+{
+	struct config cfg;
+	char err[256];
+
+	CHECK_EQ_U64(PARSE_OK, parse(ARGV("sockets"), &cfg, err, sizeof(err)));
+	CHECK_EQ_U64(CMD_SOCKETS, cfg.command);
+	CHECK_EQ_U64(10, cfg.top);
+	CHECK_EQ_U64(0, cfg.older_than_ns);
+	CHECK(!cfg.pin_path_given);
+	CHECK_EQ_U64(PARSE_OK, parse(ARGV("sockets", "--older-than", "1m", "--top", "3", "-4",
+					  "-L", "80", "--pin-path", "/x", "-f", "json"),
+				     &cfg, err, sizeof(err)));
+	CHECK_EQ_U64(60000000000ull, cfg.older_than_ns);
+	CHECK_EQ_U64(3, cfg.top);
+	CHECK(cfg.pin_path_given);
+	CHECK_PARSE_ERROR("--older-than", "'5x'", "sockets", "--older-than", "5x");
+	CHECK_PARSE_ERROR("--older-than", "twice", "sockets", "--older-than", "1s",
+			  "--older-than", "2s");
+	CHECK_PARSE_ERROR("--top", "'0'", "sockets", "--top", "0");
+	CHECK_PARSE_ERROR("--top", "'1001'", "sockets", "--top", "1001");
+	CHECK_PARSE_ERROR("--top", "does not apply", "snapshot", "--top", "3");
+	CHECK_PARSE_ERROR("--state-file", "does not apply", "sockets", "--state-file", "/tmp/x");
+}
+
 UNIT_TESTS(args_tests) = {
 	{ "args: defaults", test_defaults },
 	{ "args: INTERVAL and COUNT", test_interval_and_count },
@@ -546,5 +607,7 @@ UNIT_TESTS(args_tests) = {
 	{ "args: options that do not apply to a command", test_options_that_do_not_apply },
 	{ "args: option combinations", test_combinations },
 	{ "args: error message fits a small buffer", test_small_error_buffer },
+	{ "args: parse_duration is strict", test_parse_duration },
+	{ "args: sockets options", test_sockets_options },
 	UNIT_END,
 };
