@@ -259,7 +259,7 @@ guest_run() {
 	fi
 	rm -rf "$share" && mkdir -p "$share" || return 1
 	cp "$HERE/stage2.sh" "$share/stage2.sh"
-	echo "TSH_GUEST_TIMEOUT=$limit" >"$share/limits"
+	printf 'TSH_GUEST_TIMEOUT=%q\nTSH_GUEST_TOP=%q\n' "$limit" "$TOP" >"$share/limits"
 	{
 		printf 'cd %q || exit 1\n' "$TOP"
 		[ -n "${TSH_ONLY:-}" ] && printf 'export TSH_ONLY=%q\n' "$TSH_ONLY"

@@ -8,6 +8,8 @@ guest=/tsh-guest
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root TERM=dumb LC_ALL=C.UTF-8
 
+# shellcheck disable=SC1091
+. "$guest/limits"
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
@@ -18,6 +20,9 @@ ln -s /proc/self/fd/1 /dev/stdout
 ln -s /proc/self/fd/2 /dev/stderr
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
+# The work tree may lie under a directory mounted afresh below (a clone in
+# /tmp, say): hold it aside first, and put it back in its place after.
+mkdir -p /tsh-top && mount --bind "$TSH_GUEST_TOP" /tsh-top
 mount -t tmpfs tmpfs /dev/shm
 mount -t tmpfs -o mode=0755 tmpfs /run
 mount -t tmpfs -o mode=1777 tmpfs /tmp
@@ -25,12 +30,11 @@ mount -t bpf bpf /sys/fs/bpf
 mount -t tracefs tracefs /sys/kernel/tracing
 mount -t debugfs debugfs /sys/kernel/debug
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
+mkdir -p "$TSH_GUEST_TOP" && mount --bind /tsh-top "$TSH_GUEST_TOP"
 ip link set lo up
 hostname tsh-guest
 
 uname -r >"$guest/booted"
-# shellcheck disable=SC1091
-. "$guest/limits"
 timeout -k 10 "$TSH_GUEST_TIMEOUT" bash "$guest/job" </dev/null >"$guest/output" 2>&1
 echo $? >"$guest/status"
 sync
