@@ -54,7 +54,7 @@ $(OUTPUT)/vmlinux.h: $(wildcard $(VMLINUX_TREE)) | $(OUTPUT)
 	$(Q)if [ -f $(VMLINUX_TREE) ]; then cp $(VMLINUX_TREE) $@; \
 	else $(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@; fi
 
-$(OUTPUT)/%.tmp.bpf.o: bpf/%.bpf.c $(wildcard include/*.h) $(OUTPUT)/vmlinux.h
+$(OUTPUT)/%.tmp.bpf.o: bpf/%.bpf.c $(wildcard include/*.h bpf/*.h) $(OUTPUT)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

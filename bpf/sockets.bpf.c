@@ -18,6 +18,7 @@
 #include <bpf/bpf_endian.h>
 #include "tcpstatehist.h"
 #include "tsh_sockets.h"
+#include "shared_maps.bpf.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -36,20 +37,10 @@ const volatile bool have_start_times; /* start_slots and state_since are an atta
  */
 const volatile __u32 fin_timeout_s;
 
-/* The attached set's maps (bpf_map__reuse_fd), or unused placeholders. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, START_SLOTS);
-	__type(key, __u32);
-	__type(value, struct start_slot);
-} start_slots SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, __u64);
-} state_since SEC(".maps");
+/*
+ * start_slots, state_since and ports come from shared_maps.bpf.h: the attached set's
+ * start-time maps (bpf_map__reuse_fd), or unused placeholders.
+ */
 
 /* The socket's address as a plain number: the verifier forbids hashing a pointer. */
 struct {
@@ -58,20 +49,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } sk_address SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, TSH_NPORTSETS);
-	__type(key, __u32);
-	__type(value, struct tsh_portset);
-} ports SEC(".maps");
-
-static __always_inline bool port_in_set(__u32 set, __u16 port)
-{
-	struct tsh_portset *ps = bpf_map_lookup_elem(&ports, &set);
-
-	return ps && (ps->bits[(port >> 6) & (TSH_PORTSET_WORDS - 1)] >> (port & 63)) & 1;
-}
 
 /* The same filters as the transition programs, on the socket as it is now. */
 static __always_inline bool wanted(const struct tsh_sock_record *rec)

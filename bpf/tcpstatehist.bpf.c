@@ -21,6 +21,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "tcpstatehist.h"
+#include "shared_maps.bpf.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -45,24 +46,11 @@ struct {
  * by a socket cookie (never reused), claimed with compare-and-swap and freed
  * on the move to CLOSE. A socket whose slot another socket holds keeps its
  * time in socket storage instead: unlimited and freed with the socket, only
- * dearer (an allocation per socket). See docs/design.md, "Durations".
+ * dearer (an allocation per socket). See docs/design.md, "Durations". The
+ * maps, start_slots and state_since, are in shared_maps.bpf.h.
  */
 /* Set in a slot's cookie while a claim is being written (cookies count up from 1). */
 #define CLAIMING (1ull << 63)
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, START_SLOTS);
-	__type(key, __u32);
-	__type(value, struct start_slot);
-} start_slots SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, __u64);
-} state_since SEC(".maps");
 
 /*
  * The socket's address as a plain number, per CPU and per writer: the
@@ -76,13 +64,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } sk_address SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, TSH_NPORTSETS);
-	__type(key, __u32);
-	__type(value, struct tsh_portset);
-} ports SEC(".maps");
 
 /*
  * The event the main program handled last, per CPU and per context level.
@@ -113,13 +94,6 @@ struct {
 
 /* x86-64 and arm64 task stacks without KASAN. */
 #define TASK_STACK_SIZE 16384
-
-static __always_inline bool port_in_set(__u32 set, __u16 port)
-{
-	struct tsh_portset *ps = bpf_map_lookup_elem(&ports, &set);
-
-	return ps && (ps->bits[(port >> 6) & (TSH_PORTSET_WORDS - 1)] >> (port & 63)) & 1;
-}
 
 /*
  * A server child's birth: inet_csk_clone_lock() reports it on a fresh copy of
