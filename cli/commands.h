@@ -21,6 +21,8 @@ enum option_group {
 	OPTS_REPLACE = 1 << 6, /* --replace */
 	OPTS_AUDIT = 1 << 7,   /* --no-audit */
 	OPTS_CENSUS = 1 << 8,  /* --older-than, --top */
+	OPTS_TRACE = 1 << 9,   /* --min-duration, --from, --to, -w, --ring-size */
+	OPTS_TIME = 1 << 10,   /* -T alone */
 };
 
 /*
@@ -37,7 +39,9 @@ enum option_group {
 	X(CMD_STATUS, "status", cmd_status, OPTS_FORMAT | OPTS_PIN)                                \
 	X(CMD_DETACH, "detach", cmd_detach, OPTS_PIN)                                              \
 	X(CMD_SOCKETS, "sockets", cmd_sockets,                                                     \
-	  OPTS_FILTER | OPTS_FORMAT | OPTS_OUTPUT | OPTS_PIN | OPTS_CENSUS)
+	  OPTS_FILTER | OPTS_FORMAT | OPTS_OUTPUT | OPTS_PIN | OPTS_CENSUS)                       \
+	X(CMD_TRACE, "trace", cmd_trace,                                                           \
+	  OPTS_TIME | OPTS_FILTER | OPTS_FORMAT | OPTS_TRACE | OPTS_AUDIT)
 /* clang-format on */
 
 #define COMMAND_ID(id, name, run, options) id,

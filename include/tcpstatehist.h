@@ -149,6 +149,30 @@ struct tsh_table {
 	struct tsh_slot slots[TSH_NSLOTS];
 };
 
+/*
+ * One transition, as the trace command receives it through the ring buffer
+ * (docs/design.md, "Trace"). Addresses in network order: an IPv4 address
+ * fills the first 4 bytes. Ports in host order.
+ */
+#define TSH_TRACE_UNKNOWN (~0ull) /* duration_ns: no start time known */
+#define TSH_TRACE_COMM_LEN 16
+
+struct tsh_trace_record {
+	__u64 time_ns;	   /* CLOCK_MONOTONIC, the clock of the durations */
+	__u64 cookie;	   /* the socket's cookie; 0 at a server child's birth */
+	__u64 duration_ns; /* time spent in oldstate, or TSH_TRACE_UNKNOWN */
+	__u32 pid;	   /* of the task in context: in softirq, not the owner */
+	__u16 family;	   /* AF_INET or AF_INET6 */
+	__u16 lport;
+	__u16 rport;
+	__u8 oldstate;
+	__u8 newstate;
+	__u32 reserved;
+	__u8 laddr[16];
+	__u8 raddr[16];
+	char comm[TSH_TRACE_COMM_LEN];
+};
+
 /* Port filter sets: one bit per port, indexed by tsh_port_set. */
 #define TSH_PORTSET_WORDS (65536 / 64)
 struct tsh_portset {
