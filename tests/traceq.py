@@ -179,8 +179,8 @@ def check_parity(records, path, port):
     over = sorted(d for d in diffs if d[0] > 1000)
     worst = max(diffs)
     if len(over) > len(diffs) // 100 or worst[0] > STALL_US:
-        return "%d of %d durations differ by more than 1 ms, the worst %s by %.3f us" % (
-            len(over), len(diffs), worst[1], worst[0])
+        return "%d of %d durations differ by more than 1 ms: %s" % (
+            len(over), len(diffs), "; ".join("%s by %.3f us" % (k, d) for d, k in over[-5:]))
     print("%d records, %d durations compared, %d beyond 1 ms (worst %.3f us)" % (
         len(ours), len(diffs), len(over), worst[0]))
     return None

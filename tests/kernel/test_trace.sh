@@ -161,6 +161,10 @@ if [ -x $CLASSIC ]; then
 		sleep 0.1
 	done
 	if start_trace "$TMP/parity" -f json; then
+		# A first connection that is not compared: each tool's first events
+		# (first perf and ring buffer writes) run slow paths.
+		$TRAFFIC -p 5171 -n 1
+		$TRAFFIC -6 -p 5171 -n 1
 		$TRAFFIC -p 5170 -n 20
 		$TRAFFIC -6 -p 5170 -n 10 -c rst
 		sleep 0.2
