@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include "args.h"
 #include "census.h"
+#include "labels.h"
 #include "pins.h"
 #include "util.h"
 
@@ -23,6 +24,7 @@ enum long_only_option {
 	OPT_NO_AUDIT,
 	OPT_OLDER_THAN,
 	OPT_TOP,
+	OPT_LABEL,
 };
 
 struct option_rule {
@@ -49,6 +51,7 @@ static const struct option long_options[] = {
 	{ "no-audit", no_argument, NULL, OPT_NO_AUDIT },
 	{ "older-than", required_argument, NULL, OPT_OLDER_THAN },
 	{ "top", required_argument, NULL, OPT_TOP },
+	{ "label", required_argument, NULL, OPT_LABEL },
 	{ 0 },
 };
 
@@ -71,6 +74,7 @@ static const struct option_rule option_rules[] = {
 	{ OPT_NO_AUDIT, OPTS_AUDIT },
 	{ OPT_OLDER_THAN, OPTS_CENSUS },
 	{ OPT_TOP, OPTS_CENSUS },
+	{ OPT_LABEL, OPTS_LABEL },
 };
 
 /* The parser's half of the command table (commands.h). */
@@ -543,6 +547,10 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, char *er
 				return PARSE_ERROR;
 			}
 			break;
+		case OPT_LABEL:
+			if (labels_add(cfg->labels, sizeof(cfg->labels), optarg, err, errlen))
+				return PARSE_ERROR;
+			break;
 		case 'f':
 			if (format_given) {
 				set_err(err, errlen, -EINVAL, "%s given twice", name);
@@ -569,7 +577,7 @@ void print_usage(FILE *out, const char *prog)
 {
 	fprintf(out,
 		"Usage: %1$s [OPTIONS] [INTERVAL [COUNT]]\n"
-		"       %1$s attach [FILTERS] [--pin-path DIR] [--replace]\n"
+		"       %1$s attach [FILTERS] [--pin-path DIR] [--replace] [--label KEY=VALUE]...\n"
 		"       %1$s snapshot [--pin-path DIR] [-f text|json|prometheus] [--state-file FILE] "
 		"[-o FILE]\n"
 		"       %1$s status [--pin-path DIR] [-f text|json]\n"
@@ -596,6 +604,8 @@ void print_usage(FILE *out, const char *prog)
 		"      --state-file FILE  snapshot: only what changed since the last snapshot\n"
 		"                         that used FILE\n"
 		"      --replace          attach: replace an existing attachment\n"
+		"      --label KEY=VALUE  live view, attach: add the label to every Prometheus\n"
+		"                         series and JSON summary (repeatable; attach stores it)\n"
 		"      --older-than DUR   sockets: only sockets known to have been in their state\n"
 		"                         at least DUR (500us, 250ms, 2s, 1m, 1h)\n"
 		"      --top N            sockets: list the N oldest (default %3$d, at most %4$d)\n"
@@ -617,6 +627,8 @@ void print_usage(FILE *out, const char *prog)
 		"  %1$s -L 80,443 -m 60   local ports 80 and 443, in milliseconds\n"
 		"  %1$s -f json 1         JSON Lines, one object per second\n"
 		"  %1$s attach -D 5432    keep counting in the kernel, no process left\n"
+		"  %1$s attach -L 443 --pin-path /sys/fs/bpf/tsh-web --label service=web\n"
+		"                         one set per service, apart in Prometheus\n"
 		"  %1$s snapshot -f prometheus -o /var/lib/prometheus/node-exporter/tcpstatehist.prom\n"
 		"  %1$s sockets --older-than 1m\n"
 		"                         the leak finder: sockets stuck in a state for a minute\n"

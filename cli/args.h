@@ -54,6 +54,7 @@ struct config {
 	bool no_audit; /* live view: no tracepoint hit count */
 	__u64 older_than_ns; /* sockets: 0 = every socket */
 	unsigned long top;   /* sockets: how many of the oldest to list */
+	char labels[TSH_META_LABELS_LEN]; /* --label, as cli/labels.h keeps them */
 };
 
 enum parse_result {
