@@ -140,6 +140,30 @@ srv.close()
 ' "$2" "$3"
 }
 
+# scrape_textfiles DIR OUT: a real node_exporter, in a namespace of its own,
+# reads the textfile directory DIR; its /metrics goes to OUT, its log to
+# OUT.log. The exporter is stopped before it returns; false when it served
+# nothing.
+scrape_textfiles() {
+	local ns exporter i rc=1
+	new_netns >"$2.ns" || return 1
+	ns=$(cat "$2.ns")
+	ip netns exec "$ns" prometheus-node-exporter --collector.textfile.directory "$1" \
+		--web.listen-address 127.0.0.1:9100 --collector.disable-defaults \
+		--collector.textfile >"$2.log" 2>&1 &
+	exporter=$!
+	for ((i = 0; i < 50; i++)); do
+		if ip netns exec "$ns" curl -sf http://127.0.0.1:9100/metrics >"$2"; then
+			rc=0
+			break
+		fi
+		sleep 0.1
+	done
+	kill "$exporter" 2>/dev/null
+	wait "$exporter" 2>/dev/null
+	return $rc
+}
+
 # scraped FILE NAME VALUE [LABEL=VALUE...]: FILE (an exposition-format
 # scrape) has the series NAME with exactly these labels (values unescaped)
 # and this value.

@@ -71,21 +71,10 @@ check "every alpha series carries the labels, escaped" sh -c "! grep -v '^#' \
 check "every beta series carries its label" sh -c "! grep -v '^#' '$TEXTDIR/beta.prom' |
 	grep -vF -f '$WORK/beta.pat'"
 
-new_netns >"$WORK/nsx"
-NSX=$(cat "$WORK/nsx")
-PORT=19101
-ip netns exec "$NSX" prometheus-node-exporter --collector.textfile.directory "$TEXTDIR" \
-	--web.listen-address "127.0.0.1:$PORT" --collector.disable-defaults \
-	--collector.textfile >"$WORK/exporter.log" 2>&1 &
-EXPORTER=$!
-on_exit "kill $EXPORTER 2>/dev/null; wait $EXPORTER 2>/dev/null"
-for ((i = 0; i < 50; i++)); do
-	ip netns exec "$NSX" curl -sf "http://127.0.0.1:$PORT/metrics" >"$WORK/scrape" && break
-	sleep 0.1
-done
+check "node_exporter scraped" scrape_textfiles "$TEXTDIR" "$WORK/scrape"
 check "node_exporter read both files without errors" scraped "$WORK/scrape" \
 		node_textfile_scrape_error 0
-check "no collision in the exporter's log" sh -c "! grep -q 'collected before' '$WORK/exporter.log'"
+check "no collision in the exporter's log" sh -c "! grep -q 'collected before' '$WORK/scrape.log'"
 check "alpha's 30 connections under its labels" scraped "$WORK/scrape" \
 		tcpstatehist_transitions_total 30 \
 	service=alpha "team=$TEAM" old_state=SYN_RECV new_state=ESTABLISHED
@@ -95,8 +84,6 @@ check "beta's 70 connections under its label" scraped "$WORK/scrape" \
 check "each set's missed counter, apart" sh -c "
 	grep -Eq '^tcpstatehist_missed_transitions_total\{service=\"alpha\",.*\} [0-9]+$' '$WORK/scrape' &&
 	grep -Eq '^tcpstatehist_missed_transitions_total\{service=\"beta\"\} [0-9]+$' '$WORK/scrape'"
-kill "$EXPORTER" 2>/dev/null
-wait "$EXPORTER" 2>/dev/null
 
 # --- the live view -------------------------------------------------------------
 "$TSH" -N "/run/netns/$NS" -L 7003 --label service=live -f json 1.5 1 >"$WORK/live.json" &

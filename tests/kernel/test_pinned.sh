@@ -162,18 +162,7 @@ mkdir "$TEXTDIR"
 check "snapshot -o into the textfile directory" \
 	"$TSH" snapshot --pin-path "$PIN" -f prometheus -o "$TEXTDIR/tcpstatehist.prom"
 check "-o leaves no temporary file" test "$(ls -A "$TEXTDIR")" = tcpstatehist.prom
-new_netns >"$WORK/nsx"
-NSX=$(cat "$WORK/nsx")
-PORT=19100
-ip netns exec "$NSX" prometheus-node-exporter --collector.textfile.directory "$TEXTDIR" \
-	--web.listen-address "127.0.0.1:$PORT" --collector.disable-defaults \
-	--collector.textfile >"$WORK/exporter.log" 2>&1 &
-EXPORTER=$!
-on_exit "kill $EXPORTER"
-for ((i = 0; i < 50; i++)); do
-	ip netns exec "$NSX" curl -sf "http://127.0.0.1:$PORT/metrics" >"$WORK/scrape" && break
-	sleep 0.1
-done
+check "node_exporter scraped" scrape_textfiles "$TEXTDIR" "$WORK/scrape"
 check "node_exporter serves our transitions" \
 	scraped "$WORK/scrape" \
 		tcpstatehist_transitions_total 960 old_state=ESTABLISHED new_state=CLOSE
@@ -186,8 +175,6 @@ check "node_exporter serves +Inf bucket" \
 check "node_exporter read the file without errors" \
 	scraped "$WORK/scrape" \
 		node_textfile_scrape_error 0
-kill "$EXPORTER" 2>/dev/null
-wait "$EXPORTER" 2>/dev/null
 
 # --- status ----------------------------------------------------------------
 STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled)
