@@ -59,6 +59,7 @@ struct config {
 	__u32 to_states;	/* trace: one bit per new state kept, 0 = any */
 	bool wide;		/* trace: columns wide enough for IPv6 */
 	unsigned long ring_kib; /* trace: the ring buffer's size */
+	char labels[TSH_META_LABELS_LEN]; /* --label, as cli/labels.h keeps them */
 };
 
 enum parse_result {

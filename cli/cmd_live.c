@@ -89,6 +89,7 @@ static int print_summary(const struct config *cfg, int stop_fd, int timeout_ms,
 		.since_realtime = started_realtime,
 		.filtered = cfg->family || cfg->lports.enabled || cfg->rports.enabled ||
 			    cfg->netns_path,
+		.labels = cfg->labels,
 	};
 	struct snapshot interval;
 

@@ -49,6 +49,21 @@ void render_json_slot(struct json_writer *w, const struct tsh_slot *slot)
 	json_end_array(w);
 }
 
+void render_json_labels(struct json_writer *w, const char *labels)
+{
+	const char *cursor = labels;
+	struct label_strings s;
+	struct label l;
+
+	json_key(w, "labels");
+	json_begin_object(w);
+	while (labels_next(&cursor, &l)) {
+		label_strings(&l, &s);
+		json_key_string(w, s.name, s.value);
+	}
+	json_end_object(w);
+}
+
 static void put_transition(struct json_writer *w, unsigned int slot_index,
 			   const struct tsh_slot *slot)
 {
@@ -80,6 +95,7 @@ int render_json(FILE *out, const struct snapshot *snap, const struct render_opts
 	}
 	json_key_u64(&w, "total", snapshot_total(snap));
 	json_key_u64(&w, "missed", snap->missed);
+	render_json_labels(&w, opts->labels);
 	json_key(&w, "transitions");
 	json_begin_array(&w);
 	for (unsigned int i = 0; i < norder; i++) {
