@@ -22,6 +22,7 @@ enum option_group {
 	OPTS_AUDIT = 1 << 7,   /* --no-audit */
 	OPTS_CENSUS = 1 << 8,  /* --older-than, --top */
 	OPTS_LABEL = 1 << 9,   /* --label */
+	OPTS_WITH_SOCKETS = 1 << 10, /* --sockets */
 };
 
 /*
@@ -35,7 +36,7 @@ enum option_group {
 	  OPTS_VIEW | OPTS_FILTER | OPTS_FORMAT | OPTS_AUDIT | OPTS_LABEL)                         \
 	X(CMD_ATTACH, "attach", cmd_attach, OPTS_FILTER | OPTS_PIN | OPTS_REPLACE | OPTS_LABEL)    \
 	X(CMD_SNAPSHOT, "snapshot", cmd_snapshot,                                                  \
-	  OPTS_VIEW | OPTS_FORMAT | OPTS_OUTPUT | OPTS_PIN | OPTS_STATE)                           \
+	  OPTS_VIEW | OPTS_FORMAT | OPTS_OUTPUT | OPTS_PIN | OPTS_STATE | OPTS_WITH_SOCKETS)       \
 	X(CMD_STATUS, "status", cmd_status, OPTS_FORMAT | OPTS_PIN)                                \
 	X(CMD_DETACH, "detach", cmd_detach, OPTS_PIN)                                              \
 	X(CMD_SOCKETS, "sockets", cmd_sockets,                                                     \
