@@ -29,6 +29,7 @@ enum long_only_option {
 	OPT_TO,
 	OPT_RING_SIZE,
 	OPT_LABEL,
+	OPT_WITH_SOCKETS,
 };
 
 struct option_rule {
@@ -61,6 +62,7 @@ static const struct option long_options[] = {
 	{ "to", required_argument, NULL, OPT_TO },
 	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
 	{ "label", required_argument, NULL, OPT_LABEL },
+	{ "sockets", no_argument, NULL, OPT_WITH_SOCKETS },
 	{ 0 },
 };
 
@@ -89,6 +91,7 @@ static const struct option_rule option_rules[] = {
 	{ OPT_TO, OPTS_TRACE },
 	{ OPT_RING_SIZE, OPTS_TRACE },
 	{ OPT_LABEL, OPTS_LABEL },
+	{ OPT_WITH_SOCKETS, OPTS_WITH_SOCKETS },
 };
 
 /* The parser's half of the command table (commands.h). */
@@ -462,6 +465,11 @@ static int check_combinations(struct config *cfg, char *err, size_t errlen)
 			"cumulative since attach)");
 		return -EINVAL;
 	}
+	if (cfg->with_sockets && cfg->format != FORMAT_PROMETHEUS) {
+		set_err(err, errlen, -EINVAL,
+			"--sockets needs -f prometheus (for text and JSON: tcpstatehist sockets)");
+		return -EINVAL;
+	}
 	if (cfg->command == CMD_STATUS && cfg->format == FORMAT_PROMETHEUS) {
 		set_err(err, errlen, -EINVAL, "status prints text or json");
 		return -EINVAL;
@@ -632,6 +640,9 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, char *er
 				return PARSE_ERROR;
 			}
 			break;
+		case OPT_WITH_SOCKETS:
+			cfg->with_sockets = true;
+			break;
 		case OPT_LABEL:
 			if (labels_add(cfg->labels, sizeof(cfg->labels), optarg, err, errlen))
 				return PARSE_ERROR;
@@ -665,6 +676,7 @@ void print_usage(FILE *out, const char *prog)
 		"       %1$s attach [FILTERS] [--pin-path DIR] [--replace] [--label KEY=VALUE]...\n"
 		"       %1$s snapshot [--pin-path DIR] [-f text|json|prometheus] [--state-file FILE] "
 		"[-o FILE]\n"
+		"               [--sockets]\n"
 		"       %1$s status [--pin-path DIR] [-f text|json]\n"
 		"       %1$s detach [--pin-path DIR]\n"
 		"       %1$s sockets [FILTERS] [--older-than DUR] [--top N] [-f text|json|prometheus]\n"
@@ -690,6 +702,8 @@ void print_usage(FILE *out, const char *prog)
 		"      --pin-path DIR     where attach pins (default %2$s)\n"
 		"      --state-file FILE  snapshot: only what changed since the last snapshot\n"
 		"                         that used FILE\n"
+		"      --sockets          snapshot -f prometheus: the census of the set's sockets\n"
+		"                         too (the series of sockets -f prometheus)\n"
 		"      --replace          attach: replace an existing attachment\n"
 		"      --label KEY=VALUE  live view, attach: add the label to every Prometheus\n"
 		"                         series and JSON summary (repeatable; attach stores it)\n"

@@ -22,8 +22,9 @@ enum option_group {
 	OPTS_AUDIT = 1 << 7,   /* --no-audit */
 	OPTS_CENSUS = 1 << 8,  /* --older-than, --top */
 	OPTS_LABEL = 1 << 9,   /* --label */
-	OPTS_TRACE = 1 << 10,  /* --min-duration, --from, --to, -w, --ring-size */
-	OPTS_TIME = 1 << 11,   /* -T alone */
+	OPTS_WITH_SOCKETS = 1 << 10, /* --sockets */
+	OPTS_TRACE = 1 << 11,  /* --min-duration, --from, --to, -w, --ring-size */
+	OPTS_TIME = 1 << 12,   /* -T alone */
 };
 
 /*
@@ -37,7 +38,7 @@ enum option_group {
 	  OPTS_VIEW | OPTS_FILTER | OPTS_FORMAT | OPTS_AUDIT | OPTS_LABEL)                         \
 	X(CMD_ATTACH, "attach", cmd_attach, OPTS_FILTER | OPTS_PIN | OPTS_REPLACE | OPTS_LABEL)    \
 	X(CMD_SNAPSHOT, "snapshot", cmd_snapshot,                                                  \
-	  OPTS_VIEW | OPTS_FORMAT | OPTS_OUTPUT | OPTS_PIN | OPTS_STATE)                           \
+	  OPTS_VIEW | OPTS_FORMAT | OPTS_OUTPUT | OPTS_PIN | OPTS_STATE | OPTS_WITH_SOCKETS)       \
 	X(CMD_STATUS, "status", cmd_status, OPTS_FORMAT | OPTS_PIN)                                \
 	X(CMD_DETACH, "detach", cmd_detach, OPTS_PIN)                                              \
 	X(CMD_SOCKETS, "sockets", cmd_sockets,                                                     \

@@ -126,6 +126,12 @@ int render_text(FILE *out, const struct snapshot *snap, const struct render_opts
 		print_table(out, snap, order, norder);
 	fprintf(out, "missed: %llu%s\n", (unsigned long long)snap->missed,
 		opts->filtered ? " (every socket on the machine, before the filters)" : "");
+	if (labels_any(opts->labels)) {
+		char labels[PROM_LABELS_LEN];
+
+		prom_labels(labels, sizeof(labels), opts->labels);
+		fprintf(out, "labels: %s\n", labels);
+	}
 	for (unsigned int i = 0; i < norder; i++) {
 		const struct tsh_slot *slot = &snap->slots[order[i]];
 		const char *oldname, *newname;
