@@ -22,6 +22,7 @@
 #include <bpf/bpf_endian.h>
 #include "tcpstatehist.h"
 #include "shared_maps.bpf.h"
+#include "breakdown.bpf.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -282,6 +283,8 @@ static __always_inline void record(struct tsh_table *table, __u32 writer, struct
 	start = start_slot_of(writer, sk, &address);
 	if (!start) {
 		slot->unknown++;
+		if (by_kind)
+			count_by_key(sk, oldstate, newstate, birth, NULL, 0);
 		return;
 	}
 	/* A child at birth has no time yet, and a cookie that is not its own. */
@@ -291,6 +294,8 @@ static __always_inline void record(struct tsh_table *table, __u32 writer, struct
 		since = owner ? &start->since : bpf_sk_storage_get(&state_since, sk, NULL, 0);
 	}
 	count_duration(slot, since, now);
+	if (by_kind)
+		count_by_key(sk, oldstate, newstate, birth, since, now);
 	/*
 	 * A move to the same state (close() in FIN_WAIT2, say) does not end the
 	 * time spent in it: the next transition measures all of it.

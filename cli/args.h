@@ -54,6 +54,8 @@ struct config {
 	bool no_audit; /* live view: no tracepoint hit count */
 	__u64 older_than_ns; /* sockets: 0 = every socket */
 	unsigned long top;   /* sockets: how many of the oldest to list */
+	enum tsh_by by;	     /* --by: TSH_BY_NONE = no breakdown */
+	unsigned long max_keys; /* --max-keys: keys with their own counters */
 };
 
 enum parse_result {

@@ -212,6 +212,23 @@ static int fill_port_set(int map_fd, __u32 key, const struct port_filter *pf, ch
 	return 0;
 }
 
+/*
+ * The breakdown's switch and its maps' sizes: max_keys tables and the
+ * overflow's when on, one entry each when off (a map has at least one).
+ */
+static int configure_breakdown(const struct config *cfg, struct tcpstatehist_bpf *obj)
+{
+	__u32 keys = cfg->by ? cfg->max_keys : 1;
+	int ret;
+
+	obj->rodata->by_kind = cfg->by;
+	obj->rodata->max_keys = cfg->by ? cfg->max_keys : 0;
+	ret = bpf_map__set_max_entries(obj->maps.key_index, keys);
+	if (!ret)
+		ret = bpf_map__set_max_entries(obj->maps.key_tables, cfg->by ? keys + 1 : 1);
+	return ret;
+}
+
 static int describe_load_error(int ret, char *err, size_t errlen)
 {
 	if (ret == -EPERM || ret == -EACCES)
@@ -247,7 +264,9 @@ int loader_load(const struct config *cfg, struct tcpstatehist_bpf **skel, struct
 	obj->rodata->filter_netns_cookie = netns_id;
 	obj->rodata->filter_lport = cfg->lports.enabled;
 	obj->rodata->filter_rport = cfg->rports.enabled;
-	ret = tcpstatehist_bpf__load(obj);
+	ret = configure_breakdown(cfg, obj);
+	if (!ret)
+		ret = tcpstatehist_bpf__load(obj);
 	if (ret) {
 		tcpstatehist_bpf__destroy(obj);
 		return describe_load_error(ret, err, errlen);
@@ -263,6 +282,9 @@ int loader_load(const struct config *cfg, struct tcpstatehist_bpf **skel, struct
 	}
 	kernel->counters_fd = bpf_map__fd(obj->maps.counters);
 	kernel->main_prog_fd = bpf_program__fd(obj->progs.tsh_main);
+	kernel->by = cfg->by;
+	kernel->key_index_fd = bpf_map__fd(obj->maps.key_index);
+	kernel->key_tables_fd = bpf_map__fd(obj->maps.key_tables);
 	*skel = obj;
 	return 0;
 }

@@ -114,6 +114,30 @@ wait_exit() {
 	return 1
 }
 
+# start_live OUT ARGS...: the live view in the background, its output to OUT: JSON
+# unless ARGS choose a format with -f. The caller stops it with stop_live.
+start_live() {
+	local out=$1 format=(-f json)
+	shift
+	case " $* " in *" -f "*) format=() ;; esac
+	"$TSH" "${format[@]}" "$@" >"$out" 2>"$out.err" &
+	LIVE_PID=$!
+	if ! wait_attached "$LIVE_PID"; then
+		kill "$LIVE_PID" 2>/dev/null
+		wait "$LIVE_PID"
+		not_ok "live view attaches ($*)" "$(cat "$out.err")"
+		return 1
+	fi
+}
+
+# stop_live: SIGTERM prints the partial interval; the exit status must be 0. (SIGINT
+# would be ignored: a background job of a non-interactive shell starts with
+# SIGINT ignored, and the tool keeps an ignored SIGINT ignored.)
+stop_live() {
+	kill -TERM "$LIVE_PID"
+	wait "$LIVE_PID"
+}
+
 on_exit() { CLEANUP_CMDS+=("$1"); }
 
 cleanup() {

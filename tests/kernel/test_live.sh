@@ -12,28 +12,6 @@ on_exit "rm -rf $TMP"
 on_exit 'kill -TERM $LIVE_PID; wait $LIVE_PID'
 TRAFFIC="ip netns exec $NS python3 $TOP/tests/traffic.py"
 
-# start_live OUT ARGS...: the live view in the background, JSON to OUT.
-start_live() {
-	local out=$1
-	shift
-	"$TSH" -f json "$@" >"$out" 2>"$out.err" &
-	LIVE_PID=$!
-	if ! wait_attached "$LIVE_PID"; then
-		kill "$LIVE_PID" 2>/dev/null
-		wait "$LIVE_PID"
-		not_ok "live view attaches ($*)" "$(cat "$out.err")"
-		return 1
-	fi
-}
-
-# stop_live: SIGTERM prints the partial interval; the exit status must be 0. (SIGINT
-# would be ignored: a background job of a non-interactive shell starts with
-# SIGINT ignored, and the tool keeps an ignored SIGINT ignored.)
-stop_live() {
-	kill -TERM "$LIVE_PID"
-	wait "$LIVE_PID"
-}
-
 
 fin_truth() {
 	local n=$1 runs=${2:-1}
