@@ -136,6 +136,8 @@ static __always_inline bool wanted(const struct sock *sk, bool birth)
 	if (filter_rport &&
 	    !port_in_set(TSH_PORTS_REMOTE, birth ? 0 : bpf_ntohs(sk->__sk_common.skc_dport)))
 		return false;
+	if (filter_cgroup_id && !in_cgroup(sk))
+		return false;
 	return true;
 }
 

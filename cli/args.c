@@ -26,6 +26,7 @@ enum long_only_option {
 	OPT_TOP,
 	OPT_BY,
 	OPT_MAX_KEYS,
+	OPT_CGROUP,
 };
 
 struct option_rule {
@@ -54,6 +55,7 @@ static const struct option long_options[] = {
 	{ "top", required_argument, NULL, OPT_TOP },
 	{ "by", required_argument, NULL, OPT_BY },
 	{ "max-keys", required_argument, NULL, OPT_MAX_KEYS },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ 0 },
 };
 
@@ -78,6 +80,7 @@ static const struct option_rule option_rules[] = {
 	{ OPT_TOP, OPTS_CENSUS },
 	{ OPT_BY, OPTS_BY },
 	{ OPT_MAX_KEYS, OPTS_BY },
+	{ OPT_CGROUP, OPTS_CGROUP },
 };
 
 /* The parser's half of the command table (commands.h). */
@@ -556,6 +559,10 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, char *er
 				return PARSE_ERROR;
 			}
 			break;
+		case OPT_CGROUP:
+			if (take_path(optarg, &cfg->cgroup_path, name, err, errlen))
+				return PARSE_ERROR;
+			break;
 		case OPT_BY:
 			if (cfg->by) {
 				set_err(err, errlen, -EINVAL, "%s given twice", name);
@@ -627,6 +634,8 @@ void print_usage(FILE *out, const char *prog)
 		"  -D, --rport LIST       remote ports only\n"
 		"  -N, --netns NS         sockets of one network namespace only: a path\n"
 		"                         (/proc/PID/ns/net) or an `ip netns` NAME\n"
+		"      --cgroup PATH      live view: sockets of one cgroup v2 and its descendants\n"
+		"                         only (a directory under the cgroup2 mount)\n"
 		"  -f, --format FORMAT    text (default), json (one object per line), prometheus\n"
 		"  -o, --output FILE      snapshot, sockets: replace FILE atomically with the output\n"
 		"      --pin-path DIR     where attach pins (default %2$s)\n"

@@ -44,6 +44,7 @@ struct config {
 	struct port_filter lports;
 	struct port_filter rports;
 	const char *netns_path;
+	const char *cgroup_path; /* --cgroup: a cgroup2 directory, NULL = any */
 	char netns_named[NETNS_NAME_MAX]; /* -N NAME resolved under NETNS_RUN_DIR */
 	enum tsh_format format;
 	const char *pin_path;

@@ -16,6 +16,7 @@
 #include <sys/utsname.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "cgroups.h"
 #include "loader.h"
 #include "util.h"
 #include "tcpstatehist.skel.h"
@@ -246,12 +247,15 @@ int loader_load(const struct config *cfg, struct tcpstatehist_bpf **skel, struct
 		char *err, size_t errlen)
 {
 	struct tcpstatehist_bpf *obj;
-	__u64 netns_id = 0;
-	__u32 netns = 0;
+	__u64 netns_id = 0, cgroup_id = 0;
+	__u32 netns = 0, cgroup_level = 0;
 	int ret;
 
 	if (cfg->netns_path && ((ret = netns_inode(cfg->netns_path, &netns, err, errlen)) ||
 				(ret = netns_cookie(cfg->netns_path, &netns_id, err, errlen))))
+		return ret;
+	if (cfg->cgroup_path &&
+	    (ret = cgroup_of_path(cfg->cgroup_path, &cgroup_id, &cgroup_level, err, errlen)))
 		return ret;
 	obj = tcpstatehist_bpf__open();
 	if (!obj) {
@@ -264,6 +268,8 @@ int loader_load(const struct config *cfg, struct tcpstatehist_bpf **skel, struct
 	obj->rodata->filter_netns_cookie = netns_id;
 	obj->rodata->filter_lport = cfg->lports.enabled;
 	obj->rodata->filter_rport = cfg->rports.enabled;
+	obj->rodata->filter_cgroup_id = cgroup_id;
+	obj->rodata->filter_cgroup_level = cgroup_level;
 	ret = configure_breakdown(cfg, obj);
 	if (!ret)
 		ret = tcpstatehist_bpf__load(obj);

@@ -149,7 +149,7 @@ else
 	A=/tsh-by-$$-a
 	B=/tsh-by-$$-b
 	mkdir "$CGROOT$A" "$CGROOT$B"
-	on_exit "rmdir '$CGROOT$A' '$CGROOT$B'"
+	on_exit "rmdir '$CGROOT$A/sub' '$CGROOT$A' '$CGROOT$B'"
 	in_cgroup() {
 		local cg=$1
 		shift
@@ -166,7 +166,17 @@ else
 			"$TMP/cg.json" cgroup "$B_ID" 60
 		expect_sum "--by cgroup: the keys sum to the total" "$TMP/cg.json"
 	fi
-	rmdir "$CGROOT$A" 2>/dev/null
+	# --cgroup keeps the sockets of a cgroup and its descendants: those of A/sub, not B's.
+	mkdir "$CGROOT$B" "$CGROOT$A/sub"
+	if live "$TMP/cgf.json" -f json --cgroup "$CGROOT$A" --by cgroup; then
+		in_cgroup "$A/sub" $TRAFFIC -n 5 -p 7010
+		in_cgroup "$B" $TRAFFIC -n 5 -p 7011
+		stop_live
+		expect_key "--cgroup A: A/sub's 5 connections" "$TMP/cgf.json" cgroup "$A/sub" 5
+		expect_eq "--cgroup A: nothing else" "$A/sub" \
+			"$(jq -r '[.transitions[].cgroup] | unique | join(" ")' "$TMP/cgf.json")"
+	fi
+	rmdir "$CGROOT$A/sub" "$CGROOT$B" "$CGROOT$A" 2>/dev/null
 	check "--by cgroup: the test's cgroups are removed" \
 		test ! -e "$CGROOT$A" -a ! -e "$CGROOT$B"
 fi
@@ -221,6 +231,10 @@ expect_exit2 "--max-keys 0" "$TSH" --by port --max-keys 0 1 1
 expect_exit2 "--max-keys huge" "$TSH" --by port --max-keys 1000000 1 1
 expect_exit2 "--max-keys without --by" "$TSH" --max-keys 5 1 1
 expect_exit2 "--by on snapshot" "$TSH" snapshot --by port
+expect_exit2 "--cgroup on attach" "$TSH" attach --cgroup / --pin-path "$PIN"
+expect_fail "--cgroup on a directory that is not a cgroup" "not a cgroup v2 directory" \
+	"$TSH" --cgroup "$TMP" 1 1
+expect_fail "--cgroup on a missing path" "No such file" "$TSH" --cgroup "$TMP/none" 1 1
 expect_exit2 "attach --max-keys 0" "$TSH" attach --by port --max-keys 0 --pin-path "$PIN"
 check "attach --max-keys 0: nothing attached" test ! -e "$PIN"
 finish

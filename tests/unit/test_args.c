@@ -612,10 +612,15 @@ static void test_by(void)
 	CHECK_PARSE_ERROR("--max-keys", "needs --by", "--max-keys", "3");
 	CHECK_PARSE_ERROR("--by", "does not apply", "snapshot", "--by", "port");
 	CHECK_PARSE_ERROR("--by", "does not apply", "sockets", "--by", "port");
+	CHECK_EQ_U64(PARSE_OK, parse(ARGV("--cgroup", "/sys/fs/cgroup/a"), &cfg, err, sizeof(err)));
+	CHECK_STR("/sys/fs/cgroup/a", cfg.cgroup_path);
+	CHECK_PARSE_ERROR("--cgroup", "empty path", "--cgroup", "");
+	CHECK_PARSE_ERROR("--cgroup", "twice", "--cgroup", "/a", "--cgroup", "/b");
+	CHECK_PARSE_ERROR("--cgroup", "does not apply", "attach", "--cgroup", "/a");
 }
 
 UNIT_TESTS(args_tests) = {
-	{ "args: --by and --max-keys", test_by },
+	{ "args: --by, --max-keys and --cgroup", test_by },
 	{ "args: defaults", test_defaults },
 	{ "args: INTERVAL and COUNT", test_interval_and_count },
 	{ "args: bad INTERVAL named", test_interval_errors },
