@@ -17,7 +17,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 LDLIBS := -lbpf -lelf -lz -lm
 
 # Pure stages: no kernel, no libbpf; the unit tests link only these.
-PURE_SRCS := cli/util.c cli/json_writer.c cli/args.c cli/hist.c cli/snapshot.c cli/statefile.c \
+PURE_SRCS := cli/util.c cli/json_writer.c cli/labels.c cli/args.c cli/hist.c cli/snapshot.c cli/statefile.c \
 	cli/render_text.c cli/render_json.c cli/render_prom.c cli/render_status.c cli/common.c \
 	cli/census.c cli/render_sockets.c cli/breakdown.c
 KERNEL_SRCS := cli/audit.c cli/collector.c cli/loader.c cli/pins.c \

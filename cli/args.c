@@ -14,6 +14,7 @@
 #include "args.h"
 #include "breakdown.h"
 #include "census.h"
+#include "labels.h"
 #include "pins.h"
 #include "util.h"
 
@@ -27,6 +28,7 @@ enum long_only_option {
 	OPT_BY,
 	OPT_MAX_KEYS,
 	OPT_CGROUP,
+	OPT_LABEL,
 };
 
 struct option_rule {
@@ -56,6 +58,7 @@ static const struct option long_options[] = {
 	{ "by", required_argument, NULL, OPT_BY },
 	{ "max-keys", required_argument, NULL, OPT_MAX_KEYS },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "label", required_argument, NULL, OPT_LABEL },
 	{ 0 },
 };
 
@@ -81,6 +84,7 @@ static const struct option_rule option_rules[] = {
 	{ OPT_BY, OPTS_BY },
 	{ OPT_MAX_KEYS, OPTS_BY },
 	{ OPT_CGROUP, OPTS_CGROUP },
+	{ OPT_LABEL, OPTS_LABEL },
 };
 
 /* The parser's half of the command table (commands.h). */
@@ -587,6 +591,10 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, char *er
 				return PARSE_ERROR;
 			}
 			break;
+		case OPT_LABEL:
+			if (labels_add(cfg->labels, sizeof(cfg->labels), optarg, err, errlen))
+				return PARSE_ERROR;
+			break;
 		case 'f':
 			if (format_given) {
 				set_err(err, errlen, -EINVAL, "%s given twice", name);
@@ -614,6 +622,7 @@ void print_usage(FILE *out, const char *prog)
 	fprintf(out,
 		"Usage: %1$s [OPTIONS] [INTERVAL [COUNT]]\n"
 		"       %1$s attach [FILTERS] [--by KEY [--max-keys N]] [--pin-path DIR] [--replace]\n"
+		"               [--label KEY=VALUE]...\n"
 		"       %1$s snapshot [--pin-path DIR] [-f text|json|prometheus] [--state-file FILE] "
 		"[-o FILE]\n"
 		"       %1$s status [--pin-path DIR] [-f text|json]\n"
@@ -642,6 +651,8 @@ void print_usage(FILE *out, const char *prog)
 		"      --state-file FILE  snapshot: only what changed since the last snapshot\n"
 		"                         that used FILE\n"
 		"      --replace          attach: replace an existing attachment\n"
+		"      --label KEY=VALUE  live view, attach: add the label to every Prometheus\n"
+		"                         series and JSON summary (repeatable; attach stores it)\n"
 		"      --older-than DUR   sockets: only sockets known to have been in their state\n"
 		"                         at least DUR (500us, 250ms, 2s, 1m, 1h)\n"
 		"      --top N            sockets: list the N oldest (default %3$d, at most %4$d)\n"
@@ -669,6 +680,8 @@ void print_usage(FILE *out, const char *prog)
 		"  %1$s --by port 10      per service port too: a table per port, largest first,\n"
 		"                         e.g. \"port 443: 1200 transitions\", then \"port other\"\n"
 		"  %1$s attach -D 5432    keep counting in the kernel, no process left\n"
+		"  %1$s attach -L 443 --pin-path /sys/fs/bpf/tsh-web --label service=web\n"
+		"                         one set per service, apart in Prometheus\n"
 		"  %1$s snapshot -f prometheus -o /var/lib/prometheus/node-exporter/tcpstatehist.prom\n"
 		"  %1$s sockets --older-than 1m\n"
 		"                         the leak finder: sockets stuck in a state for a minute\n"

@@ -38,6 +38,8 @@ static int fill_meta(const struct config *cfg, struct tsh_meta *meta, char *err,
 		snprintf(meta->lports, sizeof(meta->lports), "%s", cfg->lports.spec);
 	if (cfg->rports.enabled)
 		snprintf(meta->rports, sizeof(meta->rports), "%s", cfg->rports.spec);
+	/* The parser kept the labels within this size. */
+	snprintf(meta->labels, sizeof(meta->labels), "%s", cfg->labels);
 	/* status shows the path as given: one cut short would name nothing. */
 	if (cfg->netns_path && strlen(cfg->netns_path) >= sizeof(meta->netns_path))
 		return set_err(

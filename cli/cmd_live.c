@@ -122,6 +122,7 @@ static int print_summary(const struct config *cfg, int stop_fd, int timeout_ms,
 		.since_realtime = started_realtime,
 		.filtered = cfg->family || cfg->lports.enabled || cfg->rports.enabled ||
 			    cfg->netns_path || cfg->cgroup_path,
+		.labels = cfg->labels,
 	};
 	struct snapshot interval;
 

@@ -213,6 +213,7 @@ static int snapshot_pinned(const struct config *cfg, const struct pinned *p, cha
 		.since_realtime = pins_attach_seconds(&p->meta),
 		.filtered = p->meta.family || p->meta.lports[0] || p->meta.rports[0] ||
 			    p->meta.netns_inode,
+		.labels = p->meta.labels,
 	};
 	struct statefile_owner owner = {
 		.attach_id = p->meta.attach_id,

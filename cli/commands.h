@@ -21,8 +21,9 @@ enum option_group {
 	OPTS_REPLACE = 1 << 6, /* --replace */
 	OPTS_AUDIT = 1 << 7,   /* --no-audit */
 	OPTS_CENSUS = 1 << 8,  /* --older-than, --top */
-	OPTS_BY = 1 << 9,      /* --by, --max-keys */
-	OPTS_CGROUP = 1 << 10, /* --cgroup */
+	OPTS_LABEL = 1 << 9,   /* --label */
+	OPTS_BY = 1 << 10,     /* --by, --max-keys */
+	OPTS_CGROUP = 1 << 11, /* --cgroup */
 };
 
 /*
@@ -32,9 +33,10 @@ enum option_group {
  */
 /* clang-format off */
 #define TSH_COMMANDS(X)                                                                            \
-	X(CMD_LIVE, "live view", cmd_live,                                                          \
-	  OPTS_VIEW | OPTS_FILTER | OPTS_FORMAT | OPTS_AUDIT | OPTS_BY | OPTS_CGROUP)              \
-	X(CMD_ATTACH, "attach", cmd_attach, OPTS_FILTER | OPTS_PIN | OPTS_REPLACE | OPTS_BY)       \
+	X(CMD_LIVE, "live view", cmd_live,                                                         \
+	  OPTS_VIEW | OPTS_FILTER | OPTS_FORMAT | OPTS_AUDIT | OPTS_LABEL | OPTS_BY | OPTS_CGROUP) \
+	X(CMD_ATTACH, "attach", cmd_attach,                                                        \
+	  OPTS_FILTER | OPTS_PIN | OPTS_REPLACE | OPTS_LABEL | OPTS_BY)                            \
 	X(CMD_SNAPSHOT, "snapshot", cmd_snapshot,                                                  \
 	  OPTS_VIEW | OPTS_FORMAT | OPTS_OUTPUT | OPTS_PIN | OPTS_STATE)                           \
 	X(CMD_STATUS, "status", cmd_status, OPTS_FORMAT | OPTS_PIN)                                \

@@ -337,6 +337,7 @@ static int open_meta(const char *dir, struct pinned *p, char *err, size_t errlen
 	p->meta.lports[sizeof(p->meta.lports) - 1] = '\0';
 	p->meta.rports[sizeof(p->meta.rports) - 1] = '\0';
 	p->meta.netns_path[sizeof(p->meta.netns_path) - 1] = '\0';
+	p->meta.labels[sizeof(p->meta.labels) - 1] = '\0';
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include "breakdown.h"
 #include "census.h"
+#include "labels.h"
 #include "pins.h"
 #include "snapshot.h"
 
@@ -29,6 +30,8 @@ struct render_opts {
 	bool filtered;
 	/* --by: the same interval's counters per key, names filled; NULL when off. */
 	const struct breakdown *by;
+	/* --label: added to every JSON object and Prometheus series; NULL = none. */
+	const char *labels;
 };
 
 int render_text(FILE *out, const struct snapshot *snap, const struct render_opts *opts);
@@ -42,6 +45,14 @@ void render_text_histogram(FILE *out, const struct tsh_slot *slot, bool ms);
 void render_json_slot(struct json_writer *w, const struct tsh_slot *slot);
 /* A bucket bound in seconds, exact (a whole number of us): "0.000512", "+Inf". */
 void prom_format_le(char *buf, size_t len, unsigned int b);
+/* "labels": {KEY: VALUE, ...}, an empty object when there are none. */
+void render_json_labels(struct json_writer *w, const char *labels);
+/*
+ * The labels as a Prometheus label list, `KEY="VALUE",...` with the values
+ * escaped, no trailing comma; "" when there are none.
+ */
+#define PROM_LABELS_LEN (2 * TSH_META_LABELS_LEN + 4 * LABELS_MAX)
+void prom_labels(char *buf, size_t size, const char *labels);
 /* A histogram's buckets (cumulative, every bound), _sum and _count, with the labels given. */
 void prom_histogram(FILE *out, const char *name, const char *labels, const struct tsh_slot *slot);
 /* A label value escaped as the exposition format wants: \\, \" and \n. */

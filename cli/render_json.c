@@ -49,6 +49,21 @@ void render_json_slot(struct json_writer *w, const struct tsh_slot *slot)
 	json_end_array(w);
 }
 
+void render_json_labels(struct json_writer *w, const char *labels)
+{
+	const char *cursor = labels;
+	struct label_strings s;
+	struct label l;
+
+	json_key(w, "labels");
+	json_begin_object(w);
+	while (labels_next(&cursor, &l)) {
+		label_strings(&l, &s);
+		json_key_string(w, s.name, s.value);
+	}
+	json_end_object(w);
+}
+
 /* The key of a breakdown's entry, named as the breakdown: "port": "443". */
 static void put_key(struct json_writer *w, enum tsh_by by, const struct key_counts *k)
 {
@@ -108,6 +123,7 @@ int render_json(FILE *out, const struct snapshot *snap, const struct render_opts
 	}
 	json_key_u64(&w, "total", snapshot_total(snap));
 	json_key_u64(&w, "missed", snap->missed);
+	render_json_labels(&w, opts->labels);
 	if (opts->by)
 		json_key_string(&w, "by", by_name(opts->by->by));
 	else

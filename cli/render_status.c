@@ -58,7 +58,7 @@ int render_status_text(FILE *out, const struct status *st)
 {
 	const struct tsh_meta *m = &st->meta;
 	__u64 since = pins_attach_seconds(m);
-	char when[UTC_LEN], filters[512];
+	char when[UTC_LEN], filters[512], labels[PROM_LABELS_LEN];
 
 	if (!st->attached) {
 		if (st->problem)
@@ -78,6 +78,8 @@ int render_status_text(FILE *out, const struct status *st)
 			by_name(m->by), st->max_keys);
 	else
 		fprintf(out, "breakdown:    none\n");
+	prom_labels(labels, sizeof(labels), m->labels);
+	fprintf(out, "labels:       %s\n", labels[0] ? labels : "none");
 	fprintf(out, "transitions:  %llu counted, %llu missed\n",
 		(unsigned long long)st->transitions, (unsigned long long)st->missed);
 	fprintf(out,
@@ -177,6 +179,7 @@ int render_status_json(FILE *out, const struct status *st)
 			json_key_null(&w, "by");
 			json_key_null(&w, "max_keys");
 		}
+		render_json_labels(&w, st->meta.labels);
 		json_key_u64(&w, "transitions", st->transitions);
 		json_key_u64(&w, "missed", st->missed);
 		json_key_u64(&w, "start_fallbacks", st->start_fallbacks);

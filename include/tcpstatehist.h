@@ -11,7 +11,7 @@
  * Bumped whenever anything below changes shape: pinned maps written by one
  * layout must never be read by a binary built for another.
  */
-#define TSH_LAYOUT_VERSION 5
+#define TSH_LAYOUT_VERSION 6
 
 /* Not every file that includes this header uses every table in it. */
 #define TSH_UNUSED __attribute__((unused))
@@ -270,6 +270,7 @@ static const char *const TSH_UNUSED tsh_state_names[TSH_NSTATES] = {
  */
 #define TSH_META_SPEC_LEN 64
 #define TSH_META_PATH_LEN 128
+#define TSH_META_LABELS_LEN 512
 struct tsh_meta {
 	__u32 layout_version;	  /* TSH_LAYOUT_VERSION of the binary that attached */
 	__u32 family;		  /* 0, AF_INET or AF_INET6 */
@@ -281,6 +282,7 @@ struct tsh_meta {
 	char lports[TSH_META_SPEC_LEN];	    /* -L list as given, "" = any */
 	char rports[TSH_META_SPEC_LEN];	    /* -D list as given, "" = any */
 	char netns_path[TSH_META_PATH_LEN]; /* -N path as given, "" = any */
+	char labels[TSH_META_LABELS_LEN];   /* --label, "KEY=VALUE\n" each (cli/labels.h) */
 };
 
 #endif /* TCPSTATEHIST_H */

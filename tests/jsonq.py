@@ -21,7 +21,7 @@ schema of every object, and answers one query:
 import json
 import sys
 
-TOP_KEYS = {"time", "interval_s", "since", "total", "missed", "by", "transitions"}
+TOP_KEYS = {"time", "interval_s", "since", "total", "missed", "labels", "by", "transitions"}
 PAIR_KEYS = {"old_state", "new_state", "count", "unknown", "sum_ns", "p50_us", "p90_us",
              "p99_us", "max_us", "buckets"}
 

@@ -138,6 +138,77 @@ stop_live() {
 	wait "$LIVE_PID"
 }
 
+# reset_connections NS N PORT: N loopback connections to a listener on PORT
+# in namespace NS; each client closes with a RST, the server reads it and
+# closes. Per connection, 3 transitions on each side; the listener adds
+# CLOSE->LISTEN and LISTEN->CLOSE.
+reset_connections() {
+	ip netns exec "$1" python3 -c '
+import socket, sys
+n, port = int(sys.argv[1]), int(sys.argv[2])
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", port))
+srv.listen(128)
+for _ in range(n):
+    c = socket.create_connection(("127.0.0.1", port))
+    s, _ = srv.accept()
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
+    c.close()
+    try:
+        s.recv(1)
+    except ConnectionResetError:
+        pass
+    s.close()
+srv.close()
+' "$2" "$3"
+}
+
+# scrape_textfiles DIR OUT: a real node_exporter, in a namespace of its own,
+# reads the textfile directory DIR; its /metrics goes to OUT, its log to
+# OUT.log. The exporter is stopped before it returns; false when it served
+# nothing.
+scrape_textfiles() {
+	local ns exporter i rc=1
+	new_netns >"$2.ns" || return 1
+	ns=$(cat "$2.ns")
+	ip netns exec "$ns" prometheus-node-exporter --collector.textfile.directory "$1" \
+		--web.listen-address 127.0.0.1:9100 --collector.disable-defaults \
+		--collector.textfile >"$2.log" 2>&1 &
+	exporter=$!
+	for ((i = 0; i < 50; i++)); do
+		if ip netns exec "$ns" curl -sf http://127.0.0.1:9100/metrics >"$2"; then
+			rc=0
+			break
+		fi
+		sleep 0.1
+	done
+	kill "$exporter" 2>/dev/null
+	wait "$exporter" 2>/dev/null
+	return $rc
+}
+
+# scraped FILE NAME VALUE [LABEL=VALUE...]: FILE (an exposition-format
+# scrape) has the series NAME with exactly these labels (values unescaped)
+# and this value.
+scraped() {
+	python3 - "$@" <<'PY'
+import re, sys
+path, name, want = sys.argv[1], sys.argv[2], sys.argv[3]
+labels = dict(a.split("=", 1) for a in sys.argv[4:])
+unescape = lambda v: re.sub(r'\\(.)', lambda m: "\n" if m.group(1) == "n" else m.group(1), v)
+for line in open(path):
+    m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$', line.strip())
+    if not m or m.group(1) != name:
+        continue
+    got = {k: unescape(v) for k, v in
+           re.findall(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"', m.group(2) or "")}
+    if got == labels and float(m.group(3)) == float(want):
+        sys.exit(0)
+sys.exit(1)
+PY
+}
+
 on_exit() { CLEANUP_CMDS+=("$1"); }
 
 cleanup() {

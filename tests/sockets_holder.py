@@ -7,7 +7,8 @@ waits for a file the test creates, then writes its own. Steps:
   before  three listeners (7000, 8000, 9000) and one connection on 7000,
           made before the attach: their ages are unknown           -> before
   old     (after "attached") 20 clients of 8000 close(); the server never
-          closes: 20 CLOSE_WAIT children, 20 orphaned clients in FIN_WAIT2;
+          closes: 20 CLOSE_WAIT children, 20 orphaned clients in FIN_WAIT2
+          (each has its FIN acknowledged before the step is done);
           one client whose SYN goes nowhere: SYN_SENT; 3 clients of 9000,
           whose listener defers the accept until data comes: 3 request
           sockets in SYN_RECV, 3 clients ESTABLISHED                -> old
@@ -59,6 +60,19 @@ def closed_by_clients(srv, n, keep):
         if s.recv(1) != b"":
             sys.exit("holder: no FIN")
         keep.append(s)
+    fin_wait2()
+
+
+def fin_wait2():
+    """Wait until no client is in FIN_WAIT1: the server may delay its ACK of
+    the FIN, and a client enters FIN_WAIT2 (its timewait socket) only then,
+    so a step is done when every orphaned client's FIN_WAIT2 has begun."""
+    for _ in range(400):
+        with open("/proc/net/tcp") as f:  # this namespace's; "04" = FIN_WAIT1
+            if not any(line.split()[3] == "04" for line in f.readlines()[1:]):
+                return
+        time.sleep(0.005)
+    sys.exit("holder: a client stays in FIN_WAIT1")
 
 
 keep = []

@@ -217,6 +217,20 @@ if command -v promtool >/dev/null; then
 	check "snapshot prometheus --by: promtool check metrics" \
 		promtool check metrics <"$TMP/pinned.prom"
 fi
+mkdir "$TMP/textfile"
+"$TSH" snapshot --pin-path "$PIN" -f prometheus -o "$TMP/textfile/tsh.prom"
+if scrape_textfiles "$TMP/textfile" "$TMP/scrape"; then
+	check "node_exporter serves port 7021's LAST_ACK -> CLOSE" \
+		scraped "$TMP/scrape" tcpstatehist_transitions_total 50 port=7021 \
+		old_state=LAST_ACK new_state=CLOSE
+	check "node_exporter serves other's histogram" \
+		scraped "$TMP/scrape" tcpstatehist_state_duration_seconds_count 5 port=other \
+		old_state=LAST_ACK new_state=CLOSE
+	check "node_exporter read the file without errors" \
+		scraped "$TMP/scrape" node_textfile_scrape_error 0
+else
+	not_ok "node_exporter scrapes the textfile directory" "$(cat "$TMP/scrape.log")"
+fi
 check "detach" "$TSH" detach --pin-path "$PIN"
 
 # Bad input: one line, exit 2, nothing loaded.

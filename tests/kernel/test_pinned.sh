@@ -17,33 +17,11 @@ on_exit "'$TSH' detach --pin-path '$PIN2'"
 new_netns >"$WORK/ns" || { not_ok "create a network namespace"; finish; exit; }
 NS=$(cat "$WORK/ns")
 
-# traffic N PORT: N connections to a listener on PORT; the client closes
-# with a RST, the server reads it and closes. Per connection, 3 transitions
-# on each side; the listener adds CLOSE->LISTEN and LISTEN->CLOSE. RST, not
+# traffic N PORT: reset_connections in the test's namespace. RST, not
 # FIN: kernel 6.18 sometimes runs no BPF program for a client's
 # FIN_WAIT1->FIN_WAIT2 (docs/design.md), which the daemonless mode cannot
 # see; the live view's tests cover FIN closes with the audit.
-traffic() {
-	ip netns exec "$NS" python3 -c '
-import socket, sys
-n, port = int(sys.argv[1]), int(sys.argv[2])
-srv = socket.socket()
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind(("127.0.0.1", port))
-srv.listen(128)
-for _ in range(n):
-    c = socket.create_connection(("127.0.0.1", port))
-    s, _ = srv.accept()
-    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
-    c.close()
-    try:
-        s.recv(1)
-    except ConnectionResetError:
-        pass
-    s.close()
-srv.close()
-' "$1" "$2"
-}
+traffic() { reset_connections "$NS" "$1" "$2"; }
 
 # quiet COMMAND...: COMMAND without its stdout (attach and detach say what they did).
 quiet() { "$@" >/dev/null; }
@@ -184,43 +162,19 @@ mkdir "$TEXTDIR"
 check "snapshot -o into the textfile directory" \
 	"$TSH" snapshot --pin-path "$PIN" -f prometheus -o "$TEXTDIR/tcpstatehist.prom"
 check "-o leaves no temporary file" test "$(ls -A "$TEXTDIR")" = tcpstatehist.prom
-new_netns >"$WORK/nsx"
-NSX=$(cat "$WORK/nsx")
-PORT=19100
-ip netns exec "$NSX" prometheus-node-exporter --collector.textfile.directory "$TEXTDIR" \
-	--web.listen-address "127.0.0.1:$PORT" --collector.disable-defaults \
-	--collector.textfile >"$WORK/exporter.log" 2>&1 &
-EXPORTER=$!
-on_exit "kill $EXPORTER"
-for ((i = 0; i < 50; i++)); do
-	ip netns exec "$NSX" curl -sf "http://127.0.0.1:$PORT/metrics" >"$WORK/scrape" && break
-	sleep 0.1
-done
-scraped() {
-	python3 - "$WORK/scrape" "$@" <<'PY'
-import re, sys
-path, name, want = sys.argv[1], sys.argv[2], sys.argv[3]
-labels = dict(a.split("=", 1) for a in sys.argv[4:])
-for line in open(path):
-    m = re.match(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$', line.strip())
-    if not m or m.group(1) != name:
-        continue
-    got = dict(re.findall(r'([a-zA-Z_]+)="([^"]*)"', m.group(2) or ""))
-    if got == labels and float(m.group(3)) == float(want):
-        sys.exit(0)
-sys.exit(1)
-PY
-}
+check "node_exporter scraped" scrape_textfiles "$TEXTDIR" "$WORK/scrape"
 check "node_exporter serves our transitions" \
-	scraped tcpstatehist_transitions_total 960 old_state=ESTABLISHED new_state=CLOSE
+	scraped "$WORK/scrape" \
+		tcpstatehist_transitions_total 960 old_state=ESTABLISHED new_state=CLOSE
 check "node_exporter serves our histogram" \
-	scraped tcpstatehist_state_duration_seconds_count 960 old_state=ESTABLISHED new_state=CLOSE
+	scraped "$WORK/scrape" \
+		tcpstatehist_state_duration_seconds_count 960 old_state=ESTABLISHED new_state=CLOSE
 check "node_exporter serves +Inf bucket" \
-	scraped tcpstatehist_state_duration_seconds_bucket 960 old_state=ESTABLISHED new_state=CLOSE le=+Inf
+	scraped "$WORK/scrape" \
+		tcpstatehist_state_duration_seconds_bucket 960 old_state=ESTABLISHED new_state=CLOSE le=+Inf
 check "node_exporter read the file without errors" \
-	scraped node_textfile_scrape_error 0
-kill "$EXPORTER" 2>/dev/null
-wait "$EXPORTER" 2>/dev/null
+	scraped "$WORK/scrape" \
+		node_textfile_scrape_error 0
 
 # --- status ----------------------------------------------------------------
 STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled)

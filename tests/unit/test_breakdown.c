@@ -76,7 +76,7 @@ static void test_prom_escape(void)
 
 	prom_escape(buf, sizeof(buf), "/a\\b\"c\nd");
 	CHECK_STR("/a\\\\b\\\"c\\nd", buf);
-	prom_escape(buf, 5, "\"\"\"\"");
+	prom_escape(buf, 4, "\"\"\"\"");
 	CHECK_STR("\\\"", buf);
 }
 

@@ -40,6 +40,7 @@ static void sample_status(struct status *st)
 	st->meta.attach_realtime_ns = T_SINCE * 1000000000ull + 5;
 	strcpy(st->meta.lports, "80,443");
 	strcpy(st->meta.netns_path, "/run/netns/a\"b");
+	strcpy(st->meta.labels, "service=web\nteam=a\"b\\c\n");
 	st->now = T_SINCE + 100;
 	st->transitions = 12;
 	st->missed = 1;
@@ -57,6 +58,7 @@ static const char sample_head[] =
 	"pin path:     /sys/fs/bpf/tcpstatehist (layout v3)\n"
 	"filters:      -4 -L 80,443 -N /run/netns/a\"b\n"
 	"breakdown:    none\n"
+	"labels:       service=\"web\",team=\"a\\\"b\\\\c\"\n"
 	"transitions:  12 counted, 1 missed\n"
 	"start slots:  2 sockets fell back to socket storage (slot taken), 3 slots taken over "
 	"from sockets gone\n"
@@ -152,7 +154,9 @@ static void test_json(void)
 		"{\"attached\":true,\"pin_path\":\"/sys/fs/bpf/tcpstatehist\",\"layout\":3,"
 		"\"since\":\"2023-11-14T19:26:40Z\",\"filters\":{\"family\":\"ipv4\","
 		"\"lports\":\"80,443\",\"rports\":null,\"netns\":\"/run/netns/a\\\"b\"},"
-		"\"by\":null,\"max_keys\":null,\"transitions\":12,\"missed\":1,\"start_fallbacks\":2,\"start_reclaims\":3,"
+		"\"by\":null,\"max_keys\":null,"
+		"\"labels\":{\"service\":\"web\",\"team\":\"a\\\"b\\\\c\"},"
+		"\"transitions\":12,\"missed\":1,\"start_fallbacks\":2,\"start_reclaims\":3,"
 		"\"memlock_bytes\":4096,\"stats\":{\"source\":\"window\",\"window_s\":1,"
 		"\"programs\":[{\"name\":\"tsh_main\",\"recursion_misses\":0,\"run_cnt\":10,"
 		"\"run_time_ns\":1234,\"avg_ns\":123.4},{\"name\":\"tsh_recover\","
