@@ -131,6 +131,12 @@ static void test_outputs(void)
 	CHECK_CONTAINS("tcpstatehist_transitions_total{cgroup=\"other\",", out);
 	CHECK(!strstr(out, "tcpstatehist_transitions_total{old_state"));
 	free(out);
+	/* The user's labels first, then the key's, then the pair's. */
+	opts.labels = "job=web\n";
+	out = render(render_prometheus, &snap, &opts);
+	CHECK_CONTAINS("tcpstatehist_transitions_total{job=\"web\",cgroup=\"80\",old_state=", out);
+	CHECK_CONTAINS("tcpstatehist_missed_transitions_total{job=\"web\"} 0\n", out);
+	free(out);
 	breakdown_free(&by);
 }
 
