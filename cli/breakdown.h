@@ -16,14 +16,15 @@
 #define MAX_KEYS_DEFAULT 64
 #define MAX_KEYS_MAX 4096
 
-/* A cgroup path, or a netns inode with its name, as printed. */
+/* A key as printed (a cgroup path at most PATH_MAX), and a namespace's `ip netns` name. */
 #define KEY_NAME_LEN 4096
+#define KEY_ALIAS_LEN 256
 
 struct key_counts {
 	__u64 key;
 	bool other;		  /* the overflow: every key beyond max-keys */
 	char name[KEY_NAME_LEN];  /* what outputs print: the label value */
-	char alias[KEY_NAME_LEN]; /* a netns's `ip netns` name, "" when none */
+	char alias[KEY_ALIAS_LEN]; /* a netns's `ip netns` name, "" when none */
 	struct tsh_slot slots[TSH_NSLOTS];
 };
 
