@@ -130,6 +130,19 @@ start_live() {
 	fi
 }
 
+# live_test_setup: what a test of the live view starts with: a namespace (NS,
+# NSPATH), a scratch directory (TMP), TRAFFIC to run tests/traffic.py in the
+# namespace, and the live view (LIVE_PID) stopped on exit. Exits the test when
+# no namespace can be made.
+live_test_setup() {
+	NS=$(new_netns) || { not_ok "create a network namespace"; finish; exit 1; }
+	NSPATH=/run/netns/$NS
+	TMP=$(mktemp -d)
+	on_exit "rm -rf $TMP"
+	on_exit 'kill -TERM $LIVE_PID; wait $LIVE_PID'
+	TRAFFIC="ip netns exec $NS python3 $TOP/tests/traffic.py"
+}
+
 # stop_live: SIGTERM prints the partial interval; the exit status must be 0. (SIGINT
 # would be ignored: a background job of a non-interactive shell starts with
 # SIGINT ignored, and the tool keeps an ignored SIGINT ignored.)

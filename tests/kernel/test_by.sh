@@ -6,12 +6,7 @@
 # (missed > 0), a count may fall short of its truth by no more than missed.
 source "$(dirname "$0")/../lib.sh"
 
-NS=$(new_netns) || { not_ok "create a network namespace"; finish; exit 1; }
-NSPATH=/run/netns/$NS
-TMP=$(mktemp -d)
-on_exit "rm -rf $TMP"
-on_exit 'kill -TERM $LIVE_PID; wait $LIVE_PID'
-TRAFFIC="ip netns exec $NS python3 $TOP/tests/traffic.py"
+live_test_setup
 
 # live OUT ARGS...: the live view of the test's namespace (start_live, lib.sh).
 live() {

@@ -5,12 +5,7 @@
 # skip events (missed > 0), a check accepts counted <= truth <= counted + missed.
 source "$(dirname "$0")/../lib.sh"
 
-NS=$(new_netns) || { not_ok "create a network namespace"; finish; exit 1; }
-NSPATH=/run/netns/$NS
-TMP=$(mktemp -d)
-on_exit "rm -rf $TMP"
-on_exit 'kill -TERM $LIVE_PID; wait $LIVE_PID'
-TRAFFIC="ip netns exec $NS python3 $TOP/tests/traffic.py"
+live_test_setup
 
 
 fin_truth() {
