@@ -20,7 +20,8 @@
  *                    server LISTEN->SYN_RECV (the child is a clone of the listener),
  *                           SYN_RECV->ESTABLISHED
  *   -c fin   client closes first: client ESTABLISHED->FIN_WAIT1, FIN_WAIT1->FIN_WAIT2,
- *            FIN_WAIT2->CLOSE (TIME_WAIT is a mini-socket and emits nothing); server
+ *            FIN_WAIT2->CLOSE (the hand-over to the TIME_WAIT mini-socket, which emits
+ *            nothing; tcpstatehist counts it as FIN_WAIT2->TIME_WAIT, as listed); server
  *            ESTABLISHED->CLOSE_WAIT, CLOSE_WAIT->LAST_ACK, LAST_ACK->CLOSE.
  *            TIME_WAIT holds the client's port: above ~28,000 connections/s per listener the
  *            ports run out (tcp_tw_reuse=2 reuses them after tcp_tw_reuse_delay, 1 s), and
@@ -522,7 +523,7 @@ struct transition {
 
 /* Each list ends with { NULL, NULL }. Verified against the kernel: see the comment at the top. */
 static const struct transition active_close[] = { { "ESTABLISHED", "FIN_WAIT1" },
-	{ "FIN_WAIT1", "FIN_WAIT2" }, { "FIN_WAIT2", "CLOSE" }, { NULL, NULL } };
+	{ "FIN_WAIT1", "FIN_WAIT2" }, { "FIN_WAIT2", "TIME_WAIT" }, { NULL, NULL } };
 static const struct transition passive_close[] = { { "ESTABLISHED", "CLOSE_WAIT" },
 	{ "CLOSE_WAIT", "LAST_ACK" }, { "LAST_ACK", "CLOSE" }, { NULL, NULL } };
 static const struct transition reset_close[] = { { "ESTABLISHED", "CLOSE" }, { NULL, NULL } };

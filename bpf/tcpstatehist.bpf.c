@@ -180,6 +180,31 @@ static __always_inline bool holder_gone(__u64 address, __u64 cookie)
 	return held_cookie != cookie || refs == 0;
 }
 
+/* sk_shutdown's bits (include/net/sock.h): both directions shut down. */
+#define SHUTDOWN_BOTH 3
+
+/*
+ * The pair a transition counts under. tcp_time_wait() hands a connection in
+ * FIN_WAIT2 or CLOSING over to a timewait socket, which goes on in FIN_WAIT2
+ * or TIME_WAIT out of the tracepoint's sight, and then moves the full socket
+ * to CLOSE: that move counts as OLD -> TIME_WAIT, so that its microseconds
+ * are not read as the end of FIN_WAIT2. The hand-over is the move to CLOSE
+ * of a socket shut down both ways (its own close or shutdown, and the peer's
+ * FIN, or close() orphaning it) without an error; a reset or an abort sets
+ * sk_err first, and a half-closed socket closed by its peer's reset has its
+ * read side open. docs/design.md lists what looks the same (a full timewait
+ * table, TCP_LINGER2 < 0, orphans killed under memory pressure).
+ */
+static __always_inline int counted_newstate(struct sock *sk, int oldstate, int newstate)
+{
+	if (newstate != TSH_CLOSE || (oldstate != TSH_FIN_WAIT2 && oldstate != TSH_CLOSING))
+		return newstate;
+	/* A bitfield in some kernels, a u8 in others: read as either. */
+	if (!sk->sk_err && BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown) == SHUTDOWN_BOTH)
+		return TSH_TIME_WAIT;
+	return newstate;
+}
+
 /* The pair's counters; pairs outside the table count as OTHER. */
 static __always_inline struct tsh_slot *pair_counters(struct tsh_table *table, int oldstate,
 						      int newstate)
@@ -276,7 +301,8 @@ static __always_inline void claim_start(struct tsh_table *table, struct start_sl
 static __always_inline void record(struct tsh_table *table, __u32 writer, struct sock *sk,
 				   int oldstate, int newstate, bool birth)
 {
-	struct tsh_slot *slot = pair_counters(table, oldstate, newstate);
+	struct tsh_slot *slot =
+		pair_counters(table, oldstate, counted_newstate(sk, oldstate, newstate));
 	__u64 now = bpf_ktime_get_ns();
 	__u64 cookie, address, *since = NULL;
 	struct start_slot *start;

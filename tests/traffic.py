@@ -7,10 +7,13 @@ connect, accept, then the client closes (FIN, or RST with -c rst); the server
 waits until it has seen that close, then closes too. With FIN, the client
 first shuts down its side and waits until its FIN is acknowledged
 (FIN_WAIT2): otherwise the server's FIN could ride on the same segment as that
-acknowledgement, and the kernel would take another path. The script returns
-only once every socket it made has reached CLOSE.
+acknowledgement, and the kernel would take another path. With -c half-fin or
+half-rst, the client only shuts down its side (FIN_WAIT2, not orphaned) and
+the server closes first, with a FIN (the client's FIN_WAIT2 ends in its
+timewait socket's TIME_WAIT) or a RST (the client's FIN_WAIT2 ends in CLOSE).
+The script returns only once every socket it made has reached CLOSE.
 
-  traffic.py [-6] [-n N] [-c fin|rst] [-p PORT] [-b CLIENT_PORT] [--hold S]
+  traffic.py [-6] [-n N] [-c fin|rst|half-fin|half-rst] [-p PORT] [-b CLIENT_PORT] [--hold S]
              [--open-before FIFO]
 
 --hold S: keep each connection ESTABLISHED for S seconds before closing.
@@ -24,6 +27,7 @@ import sys
 import time
 
 TCP_FIN_WAIT2 = 5
+TCP_CLOSE = 7
 
 
 def wait_closed(port, family):
@@ -49,14 +53,29 @@ def tcp_state(sock):
     return struct.unpack("B", sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 1))[0]
 
 
+def wait_state(sock, state, what):
+    for _ in range(1000):
+        if tcp_state(sock) == state:
+            return
+        time.sleep(0.001)
+    sys.exit("traffic.py: " + what)
+
+
 def close_client_fin(client):
     client.shutdown(socket.SHUT_WR)
-    for _ in range(1000):
-        if tcp_state(client) == TCP_FIN_WAIT2:
-            break
-        time.sleep(0.001)
-    else:
-        sys.exit("traffic.py: the client's FIN was not acknowledged")
+    wait_state(client, TCP_FIN_WAIT2, "the client's FIN was not acknowledged")
+    client.close()
+
+
+def server_closes_first(client, server, reset):
+    """The client half-closes; the server reads EOF and closes with a FIN or a RST."""
+    client.shutdown(socket.SHUT_WR)
+    wait_state(client, TCP_FIN_WAIT2, "the client's FIN was not acknowledged")
+    server.recv(1)
+    if reset:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
+    server.close()
+    wait_state(client, TCP_CLOSE, "the client did not see the server's close")
     client.close()
 
 
@@ -69,6 +88,9 @@ def one_connection(listener, family, addr, args):
     server, _ = listener.accept()
     if args.hold:
         time.sleep(args.hold)
+    if args.close in ("half-fin", "half-rst"):
+        server_closes_first(client, server, args.close == "half-rst")
+        return
     if args.close == "rst":
         client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
         client.close()
@@ -85,7 +107,8 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("-6", dest="v6", action="store_true")
     p.add_argument("-n", type=int, default=1)
-    p.add_argument("-c", dest="close", choices=("fin", "rst"), default="fin")
+    p.add_argument("-c", dest="close", choices=("fin", "rst", "half-fin", "half-rst"),
+                   default="fin")
     p.add_argument("-p", dest="port", type=int, default=0)
     p.add_argument("-b", dest="bind_port", type=int, default=0)
     p.add_argument("--hold", type=float, default=0)

@@ -11,7 +11,7 @@ live_test_setup
 fin_truth() {
 	local n=$1 runs=${2:-1}
 	printf '%s\n' "CLOSE SYN_SENT $n" "SYN_SENT ESTABLISHED $n" "ESTABLISHED FIN_WAIT1 $n" \
-		"FIN_WAIT1 FIN_WAIT2 $n" "FIN_WAIT2 FIN_WAIT2 $n" "FIN_WAIT2 CLOSE $n" \
+		"FIN_WAIT1 FIN_WAIT2 $n" "FIN_WAIT2 FIN_WAIT2 $n" "FIN_WAIT2 TIME_WAIT $n" \
 		"LISTEN SYN_RECV $n" \
 		"SYN_RECV ESTABLISHED $n" "ESTABLISHED CLOSE_WAIT $n" "CLOSE_WAIT LAST_ACK $n" \
 		"LAST_ACK CLOSE $n" "CLOSE LISTEN $runs" "LISTEN CLOSE $runs"
@@ -43,7 +43,23 @@ for family in 4 6; do
 done
 
 # traffic.py closes a client with shutdown() first, then close() in FIN_WAIT2:
-# that close() reports FIN_WAIT2 -> FIN_WAIT2.
+# that close() reports FIN_WAIT2 -> FIN_WAIT2, and the hand-over to the
+# timewait socket FIN_WAIT2 -> CLOSE, counted as FIN_WAIT2 -> TIME_WAIT.
+
+# The server closes first, the client only shut down its side: with the
+# server's FIN, the client's FIN_WAIT2 ends in TIME_WAIT (the hand-over);
+# with the server's RST, in CLOSE (a real close, not a hand-over).
+if start_live "$TMP/half" -N "$NSPATH"; then
+	$TRAFFIC -n 7 -c half-fin
+	$TRAFFIC -n 10 -c half-rst
+	stop_live
+	expect_accounts "half-closed clients: FIN_WAIT2 -> TIME_WAIT 7, FIN_WAIT2 -> CLOSE 10" \
+		"$TMP/half" "CLOSE SYN_SENT 17" "SYN_SENT ESTABLISHED 17" "LISTEN SYN_RECV 17" \
+		"SYN_RECV ESTABLISHED 17" "ESTABLISHED FIN_WAIT1 17" "FIN_WAIT1 FIN_WAIT2 17" \
+		"FIN_WAIT2 TIME_WAIT 7" "FIN_WAIT2 CLOSE 10" "ESTABLISHED CLOSE_WAIT 17" \
+		"CLOSE_WAIT LAST_ACK 7" "LAST_ACK CLOSE 7" "CLOSE_WAIT CLOSE 10" "CLOSE LISTEN 2" \
+		"LISTEN CLOSE 2"
+fi
 
 # A connection held open 0.3 s: (262144, 524288] us for both ends' ESTABLISHED.
 if start_live "$TMP/hold" -N "$NSPATH"; then
