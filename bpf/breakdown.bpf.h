@@ -135,7 +135,10 @@ static __always_inline __u32 key_table_index(__u64 key)
 	return found ? *found : TSH_KEY_OTHER;
 }
 
-/* The transition once more, in its key's table: atomics, as every CPU shares it. */
+/*
+ * The transition once more, in its key's table: atomics, as every CPU shares
+ * it. newstate is the one the pair counts under (counted_newstate()).
+ */
 static __always_inline void count_by_key(const struct sock *sk, int oldstate, int newstate,
 					 bool birth, const __u64 *since, __u64 now)
 {

@@ -312,7 +312,8 @@ static __always_inline void record(struct tsh_table *table, __u32 writer, struct
 	if (!start) {
 		slot->unknown++;
 		if (by_kind)
-			count_by_key(sk, oldstate, newstate, birth, NULL, 0);
+			count_by_key(sk, oldstate, counted_newstate(sk, oldstate, newstate), birth,
+				     NULL, 0);
 		return;
 	}
 	/* A child at birth has no time yet, and a cookie that is not its own. */
@@ -323,7 +324,8 @@ static __always_inline void record(struct tsh_table *table, __u32 writer, struct
 	}
 	count_duration(slot, since, now);
 	if (by_kind)
-		count_by_key(sk, oldstate, newstate, birth, since, now);
+		count_by_key(sk, oldstate, counted_newstate(sk, oldstate, newstate), birth, since,
+			     now);
 	/*
 	 * A move to the same state (close() in FIN_WAIT2, say) does not end the
 	 * time spent in it: the next transition measures all of it.

@@ -143,6 +143,17 @@ live_test_setup() {
 	TRAFFIC="ip netns exec $NS python3 $TOP/tests/traffic.py"
 }
 
+# fin_truth N [RUNS]: "OLD NEW COUNT" of N FIN-closed connections made by
+# tests/traffic.py, both ends, and of its listener over RUNS runs (1).
+fin_truth() {
+	local n=$1 runs=${2:-1}
+	printf '%s\n' "CLOSE SYN_SENT $n" "SYN_SENT ESTABLISHED $n" "ESTABLISHED FIN_WAIT1 $n" \
+		"FIN_WAIT1 FIN_WAIT2 $n" "FIN_WAIT2 FIN_WAIT2 $n" "FIN_WAIT2 TIME_WAIT $n" \
+		"LISTEN SYN_RECV $n" \
+		"SYN_RECV ESTABLISHED $n" "ESTABLISHED CLOSE_WAIT $n" "CLOSE_WAIT LAST_ACK $n" \
+		"LAST_ACK CLOSE $n" "CLOSE LISTEN $runs" "LISTEN CLOSE $runs"
+}
+
 # stop_live: SIGTERM prints the partial interval; the exit status must be 0. (SIGINT
 # would be ignored: a background job of a non-interactive shell starts with
 # SIGINT ignored, and the tool keeps an ignored SIGINT ignored.)

@@ -7,16 +7,6 @@ source "$(dirname "$0")/../lib.sh"
 
 live_test_setup
 
-
-fin_truth() {
-	local n=$1 runs=${2:-1}
-	printf '%s\n' "CLOSE SYN_SENT $n" "SYN_SENT ESTABLISHED $n" "ESTABLISHED FIN_WAIT1 $n" \
-		"FIN_WAIT1 FIN_WAIT2 $n" "FIN_WAIT2 FIN_WAIT2 $n" "FIN_WAIT2 TIME_WAIT $n" \
-		"LISTEN SYN_RECV $n" \
-		"SYN_RECV ESTABLISHED $n" "ESTABLISHED CLOSE_WAIT $n" "CLOSE_WAIT LAST_ACK $n" \
-		"LAST_ACK CLOSE $n" "CLOSE LISTEN $runs" "LISTEN CLOSE $runs"
-}
-
 for family in 4 6; do
 	flag=$([ $family = 6 ] && echo -6)
 	if start_live "$TMP/fin$family" -N "$NSPATH"; then
