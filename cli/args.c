@@ -29,6 +29,7 @@ enum long_only_option {
 	OPT_MAX_KEYS,
 	OPT_CGROUP,
 	OPT_LABEL,
+	OPT_WITH_SOCKETS,
 };
 
 struct option_rule {
@@ -59,6 +60,7 @@ static const struct option long_options[] = {
 	{ "max-keys", required_argument, NULL, OPT_MAX_KEYS },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "label", required_argument, NULL, OPT_LABEL },
+	{ "sockets", no_argument, NULL, OPT_WITH_SOCKETS },
 	{ 0 },
 };
 
@@ -85,6 +87,7 @@ static const struct option_rule option_rules[] = {
 	{ OPT_MAX_KEYS, OPTS_BY },
 	{ OPT_CGROUP, OPTS_CGROUP },
 	{ OPT_LABEL, OPTS_LABEL },
+	{ OPT_WITH_SOCKETS, OPTS_WITH_SOCKETS },
 };
 
 /* The parser's half of the command table (commands.h). */
@@ -422,6 +425,11 @@ static int check_combinations(struct config *cfg, char *err, size_t errlen)
 			"cumulative since attach)");
 		return -EINVAL;
 	}
+	if (cfg->with_sockets && cfg->format != FORMAT_PROMETHEUS) {
+		set_err(err, errlen, -EINVAL,
+			"--sockets needs -f prometheus (for text and JSON: tcpstatehist sockets)");
+		return -EINVAL;
+	}
 	if (cfg->command == CMD_STATUS && cfg->format == FORMAT_PROMETHEUS) {
 		set_err(err, errlen, -EINVAL, "status prints text or json");
 		return -EINVAL;
@@ -591,6 +599,9 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, char *er
 				return PARSE_ERROR;
 			}
 			break;
+		case OPT_WITH_SOCKETS:
+			cfg->with_sockets = true;
+			break;
 		case OPT_LABEL:
 			if (labels_add(cfg->labels, sizeof(cfg->labels), optarg, err, errlen))
 				return PARSE_ERROR;
@@ -625,6 +636,7 @@ void print_usage(FILE *out, const char *prog)
 		"               [--label KEY=VALUE]...\n"
 		"       %1$s snapshot [--pin-path DIR] [-f text|json|prometheus] [--state-file FILE] "
 		"[-o FILE]\n"
+		"               [--sockets]\n"
 		"       %1$s status [--pin-path DIR] [-f text|json]\n"
 		"       %1$s detach [--pin-path DIR]\n"
 		"       %1$s sockets [FILTERS] [--older-than DUR] [--top N] [-f text|json|prometheus]\n"
@@ -650,6 +662,8 @@ void print_usage(FILE *out, const char *prog)
 		"      --pin-path DIR     where attach pins (default %2$s)\n"
 		"      --state-file FILE  snapshot: only what changed since the last snapshot\n"
 		"                         that used FILE\n"
+		"      --sockets          snapshot -f prometheus: the census of the set's sockets\n"
+		"                         too (the series of sockets -f prometheus)\n"
 		"      --replace          attach: replace an existing attachment\n"
 		"      --label KEY=VALUE  live view, attach: add the label to every Prometheus\n"
 		"                         series and JSON summary (repeatable; attach stores it)\n"

@@ -52,6 +52,7 @@ struct config {
 	const char *state_file;
 	const char *output;
 	bool replace;
+	bool with_sockets;		  /* snapshot: the census's series too */
 	bool no_audit;			  /* live view: no tracepoint hit count */
 	__u64 older_than_ns;		  /* sockets: 0 = every socket */
 	unsigned long top;		  /* sockets: how many of the oldest to list */

@@ -33,6 +33,8 @@ struct census {
 	struct tsh_sock_record *oldest;
 	unsigned int top_max;
 	unsigned int noldest;
+	/* Labels for every Prometheus series (cli/labels.h): set by the caller, may be NULL. */
+	const char *labels;
 	/* Per oldest socket, its cgroup's path, or NULL: set by the caller, may be NULL. */
 	const char *const *cgroups;
 	/* Full sockets' ages come from an attached set's start times. */

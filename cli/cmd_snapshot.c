@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "breakdown_names.h"
+#include "census_walk.h"
 #include "common.h"
 #include "pins.h"
 #include "statefile.h"
@@ -28,9 +29,58 @@ static int render_text_snapshot(FILE *out, const struct snapshot *snap,
 	return render_text(out, snap, opts);
 }
 
+/* --sockets: the census's series after the counters', in one exposition. */
+static int render_prometheus_census(FILE *out, const struct snapshot *snap,
+				    const struct render_opts *opts)
+{
+	int ret = render_prometheus(out, snap, opts);
+
+	return ret ? ret : render_sockets_prometheus(out, opts->census);
+}
+
 static renderer_fn snapshot_renderer(const struct config *cfg)
 {
+	if (cfg->with_sockets)
+		return render_prometheus_census;
 	return cfg->format == FORMAT_TEXT ? render_text_snapshot : renderer_for(cfg->format);
+}
+
+/*
+ * --sockets: the census of the sockets the set watches (its family, ports
+ * and namespace), aged from its start times, with its labels.
+ */
+static int census_of_set(const struct config *cfg, const struct pinned *p, struct census *c,
+			 char *err, size_t errlen)
+{
+	struct config scope = {
+		.family = p->meta.family,
+		.netns_path = p->meta.netns_path[0] ? p->meta.netns_path : NULL,
+	};
+	struct start_times st = { -1, -1 };
+	char why[ERR_LEN];
+	int ret = 0;
+
+	census_init(c, NULL, 0, 0);
+	if (p->meta.lports[0]) {
+		scope.lports.enabled = true;
+		ret = parse_port_list(p->meta.lports, &scope.lports.set, why, sizeof(why));
+	}
+	if (!ret && p->meta.rports[0]) {
+		scope.rports.enabled = true;
+		ret = parse_port_list(p->meta.rports, &scope.rports.set, why, sizeof(why));
+	}
+	if (ret)
+		return set_err(err, errlen, ret, "--sockets: the set's port list: %s", why);
+	ret = start_times_open(cfg->pin_path, &st, why, sizeof(why));
+	if (ret)
+		return set_err(err, errlen, ret, "--sockets: %s", why);
+	ret = census_walk(&scope, &st, c, why, sizeof(why));
+	start_times_close(&st);
+	if (ret)
+		return set_err(err, errlen, ret, "--sockets: %s", why);
+	census_finish(c);
+	c->labels = p->meta.labels;
+	return 0;
 }
 
 static int render_snapshot(const struct config *cfg, const struct snapshot *snap,
@@ -222,6 +272,7 @@ static int snapshot_pinned(const struct config *cfg, const struct pinned *p, cha
 	struct reading prev = {}, cur = {}, next = {};
 	struct breakdown by = {};
 	struct snapshot out;
+	struct census census;
 	bool found = false;
 	char *canonical;
 	int ret;
@@ -243,6 +294,12 @@ static int snapshot_pinned(const struct config *cfg, const struct pinned *p, cha
 	ret = collect_reading(&p->kernel, &cur, 1, err, errlen);
 	if (ret)
 		goto out;
+	if (cfg->with_sockets) {
+		ret = census_of_set(cfg, p, &census, err, errlen);
+		if (ret)
+			goto out;
+		opts.census = &census;
+	}
 	if (found) {
 		snapshot_diff(&cur.snap, &prev.snap, &out);
 		opts.interval_s = cur.snap.taken_ns > prev.snap.taken_ns

@@ -32,6 +32,8 @@ struct render_opts {
 	const struct breakdown *by;
 	/* --label: added to every JSON object and Prometheus series; NULL = none. */
 	const char *labels;
+	/* snapshot --sockets: the census, whose series follow the counters'; NULL = none. */
+	const struct census *census;
 };
 
 int render_text(FILE *out, const struct snapshot *snap, const struct render_opts *opts);

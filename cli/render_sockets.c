@@ -175,13 +175,14 @@ static bool state_named(unsigned int state)
 }
 
 /* One gauge per named state: its count, or its count of unknown ages. */
-static void print_state_gauges(FILE *out, const struct census *c, const char *name,
-			       const char *help, bool unknown)
+static void print_state_gauges(FILE *out, const struct census *c, const char *user,
+			       const char *name, const char *help, bool unknown)
 {
 	prom_header(out, name, "gauge", help);
 	for (unsigned int s = 0; s < TSH_NSTATES; s++)
 		if (state_named(s))
-			fprintf(out, "%s{state=\"%s\"} %llu\n", name, tsh_state_names[s],
+			fprintf(out, "%s{%s%sstate=\"%s\"} %llu\n", name, user, user[0] ? "," : "",
+				tsh_state_names[s],
 				(unsigned long long)(unknown ? c->states[s].unknown
 							     : c->states[s].count));
 }
@@ -189,19 +190,23 @@ static void print_state_gauges(FILE *out, const struct census *c, const char *na
 int render_sockets_prometheus(FILE *out, const struct census *c)
 {
 	static const char age_metric[] = "tcpstatehist_socket_state_age_seconds";
+	char user[PROM_LABELS_LEN];
 
-	print_state_gauges(out, c, "tcpstatehist_sockets", "TCP sockets now, by state.", false);
-	print_state_gauges(out, c, "tcpstatehist_sockets_unknown_age",
+	prom_labels(user, sizeof(user), c->labels);
+	print_state_gauges(out, c, user, "tcpstatehist_sockets", "TCP sockets now, by state.",
+			   false);
+	print_state_gauges(out, c, user, "tcpstatehist_sockets_unknown_age",
 			   "TCP sockets now whose time in their state is not known, by state.",
 			   true);
 	prom_header(out, age_metric, "histogram",
 		    "Time each TCP socket has spent in its current state, known ages.");
 	for (unsigned int s = 0; s < TSH_NSTATES; s++) {
-		char labels[48];
+		char labels[PROM_LABELS_LEN + 48];
 
 		if (!state_named(s) || c->states[s].count == c->states[s].unknown)
 			continue;
-		snprintf(labels, sizeof(labels), "state=\"%s\"", tsh_state_names[s]);
+		snprintf(labels, sizeof(labels), "%s%sstate=\"%s\"", user, user[0] ? "," : "",
+			 tsh_state_names[s]);
 		prom_histogram(out, age_metric, labels, &c->states[s]);
 	}
 	return ferror(out) ? -EIO : 0;

@@ -125,6 +125,24 @@ check "prometheus: age histogram" grep -qx \
 	'tcpstatehist_socket_state_age_seconds_count{state="CLOSE_WAIT"} 25' "$WORK/census.prom"
 check "promtool check metrics" sh -c "promtool check metrics <'$WORK/census.prom'"
 
+# snapshot --sockets: the set's counters and the census of the sockets it
+# watches (its namespace), in one exposition for node_exporter.
+check "snapshot --sockets -o" "$TSH" snapshot --pin-path "$PIN" -f prometheus --sockets \
+	-o "$WORK/snap.prom"
+check "snapshot --sockets: the census's gauges" sh -c "
+	grep -qx 'tcpstatehist_sockets{state=\"CLOSE_WAIT\"} 25' '$WORK/snap.prom' &&
+	grep -qx 'tcpstatehist_sockets{state=\"FIN_WAIT2\"} 25' '$WORK/snap.prom' &&
+	grep -qx 'tcpstatehist_socket_state_age_seconds_count{state=\"CLOSE_WAIT\"} 25' \
+		'$WORK/snap.prom'"
+check "snapshot --sockets: the counters too" \
+	grep -Eq '^tcpstatehist_transitions_total\{old_state="ESTABLISHED",new_state="CLOSE_WAIT"\} 2[05]$' \
+	"$WORK/snap.prom"
+check "snapshot --sockets: promtool check metrics" \
+	sh -c "promtool check metrics <'$WORK/snap.prom'"
+expect_fail "snapshot --sockets without -f prometheus" "--sockets needs -f prometheus" \
+	"$TSH" snapshot --pin-path "$PIN" --sockets -f json
+check "  ... exits 2" sh -c "'$TSH' snapshot --pin-path '$PIN' --sockets 2>/dev/null; test \$? -eq 2"
+
 # Bad input: one line on stderr, no output, exit 2 (usage) or 1 (environment).
 expect_fail "a pin path with nothing attached" "nothing attached" \
 	"$TSH" sockets --pin-path /sys/fs/bpf/tsh-nothing-$$

@@ -41,7 +41,8 @@ NS=$(new_netns) || { not_ok "create a network namespace"; finish; exit; }
 TEXTFILE=$WORK/node-exporter/textfile/tcpstatehist.prom
 cat >"$WORK/etc/default/tcpstatehist" <<EOS
 TSH_PIN_PATH=$PIN
-TSH_ATTACH_OPTIONS="-4 -N /run/netns/$NS"
+TSH_ATTACH_OPTIONS="-4 -N /run/netns/$NS --label service=units"
+TSH_SNAPSHOT_OPTIONS=--sockets
 TSH_TEXTFILE=$TEXTFILE
 EOS
 # service UNIT ACTION: the unit's commands for start or stop.
@@ -54,8 +55,11 @@ check "with the settings' filters" grep -qE "^filters: *-4 -N /run/netns/$NS\$" 
 ip netns exec "$NS" python3 "$TOP/tests/traffic.py" -n 5 -c rst
 check "tcpstatehist-textfile.service runs" service tcpstatehist-textfile.service start
 check "it created the textfile directory and wrote the file" test -s "$TEXTFILE"
-check "the file holds the connections" grep -qx \
-	'tcpstatehist_transitions_total{old_state="ESTABLISHED",new_state="CLOSE"} 10' "$TEXTFILE"
+check "the file holds the connections, labelled" grep -qx \
+	'tcpstatehist_transitions_total{service="units",old_state="ESTABLISHED",new_state="CLOSE"} 10' \
+	"$TEXTFILE"
+check "and the census (TSH_SNAPSHOT_OPTIONS=--sockets)" grep -qx \
+	'tcpstatehist_sockets{service="units",state="LISTEN"} 0' "$TEXTFILE"
 check "tcpstatehist.service stops" service tcpstatehist.service stop
 check "it detached" test ! -e "$PIN"
 service tcpstatehist-textfile.service start
