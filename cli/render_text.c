@@ -143,6 +143,12 @@ int render_text(FILE *out, const struct snapshot *snap, const struct render_opts
 		print_table(out, snap->slots, order, norder);
 	fprintf(out, "missed: %llu%s\n", (unsigned long long)snap->missed,
 		opts->filtered ? " (every socket on the machine, before the filters)" : "");
+	if (labels_any(opts->labels)) {
+		char labels[PROM_LABELS_LEN];
+
+		prom_labels(labels, sizeof(labels), opts->labels);
+		fprintf(out, "labels: %s\n", labels);
+	}
 	if (opts->by)
 		print_breakdown(out, opts->by, order, norder);
 	for (unsigned int i = 0; i < norder; i++) {

@@ -135,6 +135,17 @@ static void test_prometheus(void)
 	free(got);
 }
 
+static void test_text(void)
+{
+	char *got = rendered(render_text, "service=web\n");
+
+	CHECK(got && strstr(got, "\nmissed: 4\nlabels: service=\"web\"\n"));
+	free(got);
+	got = rendered(render_text, NULL);
+	CHECK(got && !strstr(got, "labels"));
+	free(got);
+}
+
 static void test_json(void)
 {
 	char *got = rendered(render_json, "service=web\nteam=a\"b\\c\n");
@@ -153,5 +164,6 @@ UNIT_TESTS(labels_tests) = {
 	{ "labels: name, value and total lengths", test_lengths },
 	{ "labels: prometheus, escaped, on every series", test_prometheus },
 	{ "labels: json object, empty without labels", test_json },
+	{ "labels: a text line, none without labels", test_text },
 	UNIT_END,
 };
