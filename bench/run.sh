@@ -23,8 +23,9 @@
 #   tcpstatehist and then with tcpstates: unknown / zero durations and map memory.
 #
 # Env: ROUNDS (3) STATS_ROUNDS (2) N (200000) KINDS ("sfin"; "sfin rst" for both) SCALE (1)
-# SCALE_N (100000) SCALE_HOLD_MS (10000) SCALE_PER (9000) CONFIGS ("A B E C D": phase 1's
-# configurations, in their order; phase 2 measures those of B C D among them)
+# SCALE_N (100000) SCALE_HOLD_MS (10000) SCALE_PER (9000) CONFIGS ("A B E P G C D": phase 1's
+# configurations, in their order; phase 2 measures those of B C D P G among them; P and G are
+# B with --by port and --by cgroup)
 # Output: a summary on stdout and in bench/results/bench-DATE.txt; raw rows in
 # .output/bench-DATE/rows.jsonl.
 set -u
@@ -33,7 +34,7 @@ ROUNDS=${ROUNDS:-3}
 STATS_ROUNDS=${STATS_ROUNDS:-2}
 N=${N:-200000}
 KINDS=${KINDS:-sfin}
-CONFIGS=${CONFIGS:-A B E C D}
+CONFIGS=${CONFIGS:-A B E P G C D}
 SCALE=${SCALE:-1}
 SCALE_N=${SCALE_N:-100000}
 SCALE_HOLD_MS=${SCALE_HOLD_MS:-10000}
@@ -105,6 +106,8 @@ start_tracer() {
 	A) return 0 ;;
 	B) $TOOL -f json -N /run/netns/"$NS" 1 >"$out" 2>"$err" & want=2 ;;
 	E) $TOOL --no-audit -f json -N /run/netns/"$NS" 1 >"$out" 2>"$err" & want=2 ;;
+	P) $TOOL --by port -f json -N /run/netns/"$NS" 1 >"$out" 2>"$err" & want=2 ;;
+	G) $TOOL --by cgroup -f json -N /run/netns/"$NS" 1 >"$out" 2>"$err" & want=2 ;;
 	C) $TCPSTATES >"$out" 2>"$err" & want=1 ;;
 	D) $EMPTY >"$out" 2>"$err" & want=1 ;;
 	esac
@@ -163,7 +166,7 @@ row = {"phase": phase, "cfg": cfg, "round": int(r), "kind": kind,
        "retries": g["connect_retries"], "expected": g["expected"]["total"],
        "cpu_s": float(cpu1) - float(cpu0), "cpu_total_s": float(cput), "memlock": int(mem),
        "attach_ms": int(attach) if attach else None}
-if cfg in ("B", "E"):
+if cfg in ("B", "E", "P", "G"):
     tot = missed = 0
     for l in open(out):
         o = json.loads(l)
@@ -213,7 +216,7 @@ sysctl -qw kernel.bpf_stats_enabled=1
 for r in $(seq "$STATS_ROUNDS"); do
 	for kind in $KINDS; do
 		for cfg in $CONFIGS; do
-			case $cfg in B | C | D) one_round stats $cfg "$r" "$kind" ;; esac
+			case $cfg in B | C | D | P | G) one_round stats $cfg "$r" "$kind" ;; esac
 		done
 	done
 done

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "args.h"
+#include "breakdown.h"
 #include "census.h"
 #include "labels.h"
 #include "pins.h"
@@ -24,6 +25,9 @@ enum long_only_option {
 	OPT_NO_AUDIT,
 	OPT_OLDER_THAN,
 	OPT_TOP,
+	OPT_BY,
+	OPT_MAX_KEYS,
+	OPT_CGROUP,
 	OPT_LABEL,
 	OPT_WITH_SOCKETS,
 };
@@ -52,6 +56,9 @@ static const struct option long_options[] = {
 	{ "no-audit", no_argument, NULL, OPT_NO_AUDIT },
 	{ "older-than", required_argument, NULL, OPT_OLDER_THAN },
 	{ "top", required_argument, NULL, OPT_TOP },
+	{ "by", required_argument, NULL, OPT_BY },
+	{ "max-keys", required_argument, NULL, OPT_MAX_KEYS },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "sockets", no_argument, NULL, OPT_WITH_SOCKETS },
 	{ 0 },
@@ -76,6 +83,9 @@ static const struct option_rule option_rules[] = {
 	{ OPT_NO_AUDIT, OPTS_AUDIT },
 	{ OPT_OLDER_THAN, OPTS_CENSUS },
 	{ OPT_TOP, OPTS_CENSUS },
+	{ OPT_BY, OPTS_BY },
+	{ OPT_MAX_KEYS, OPTS_BY },
+	{ OPT_CGROUP, OPTS_CGROUP },
 	{ OPT_LABEL, OPTS_LABEL },
 	{ OPT_WITH_SOCKETS, OPTS_WITH_SOCKETS },
 };
@@ -429,6 +439,12 @@ static int check_combinations(struct config *cfg, char *err, size_t errlen)
 		cfg->pin_path = DEFAULT_PIN_PATH;
 	if (cfg->command == CMD_SOCKETS && !cfg->top)
 		cfg->top = CENSUS_TOP_DEFAULT;
+	if (cfg->max_keys && !cfg->by) {
+		set_err(err, errlen, -EINVAL, "--max-keys needs --by");
+		return -EINVAL;
+	}
+	if (cfg->by && !cfg->max_keys)
+		cfg->max_keys = MAX_KEYS_DEFAULT;
 	return 0;
 }
 
@@ -555,6 +571,34 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, char *er
 				return PARSE_ERROR;
 			}
 			break;
+		case OPT_CGROUP:
+			if (take_path(optarg, &cfg->cgroup_path, name, err, errlen))
+				return PARSE_ERROR;
+			break;
+		case OPT_BY:
+			if (cfg->by) {
+				set_err(err, errlen, -EINVAL, "%s given twice", name);
+				return PARSE_ERROR;
+			}
+			if (parse_by(optarg, &cfg->by)) {
+				set_err(err, errlen, -EINVAL,
+					"%s: unknown key '%s' (port, lport, rport, cgroup or netns)",
+					name, optarg);
+				return PARSE_ERROR;
+			}
+			break;
+		case OPT_MAX_KEYS:
+			if (cfg->max_keys) {
+				set_err(err, errlen, -EINVAL, "%s given twice", name);
+				return PARSE_ERROR;
+			}
+			if (parse_ulong(optarg, 1, MAX_KEYS_MAX, &cfg->max_keys)) {
+				set_err(err, errlen, -EINVAL,
+					"%s: invalid count '%s': a whole number from 1 to %d", name,
+					optarg, MAX_KEYS_MAX);
+				return PARSE_ERROR;
+			}
+			break;
 		case OPT_WITH_SOCKETS:
 			cfg->with_sockets = true;
 			break;
@@ -588,7 +632,8 @@ void print_usage(FILE *out, const char *prog)
 {
 	fprintf(out,
 		"Usage: %1$s [OPTIONS] [INTERVAL [COUNT]]\n"
-		"       %1$s attach [FILTERS] [--pin-path DIR] [--replace] [--label KEY=VALUE]...\n"
+		"       %1$s attach [FILTERS] [--by KEY [--max-keys N]] [--pin-path DIR] [--replace]\n"
+		"               [--label KEY=VALUE]...\n"
 		"       %1$s snapshot [--pin-path DIR] [-f text|json|prometheus] [--state-file FILE] "
 		"[-o FILE]\n"
 		"               [--sockets]\n"
@@ -610,6 +655,8 @@ void print_usage(FILE *out, const char *prog)
 		"  -D, --rport LIST       remote ports only\n"
 		"  -N, --netns NS         sockets of one network namespace only: a path\n"
 		"                         (/proc/PID/ns/net) or an `ip netns` NAME\n"
+		"      --cgroup PATH      live view: sockets of one cgroup v2 and its descendants\n"
+		"                         only (a directory under the cgroup2 mount)\n"
 		"  -f, --format FORMAT    text (default), json (one object per line), prometheus\n"
 		"  -o, --output FILE      snapshot, sockets: replace FILE atomically with the output\n"
 		"      --pin-path DIR     where attach pins (default %2$s)\n"
@@ -623,6 +670,10 @@ void print_usage(FILE *out, const char *prog)
 		"      --older-than DUR   sockets: only sockets known to have been in their state\n"
 		"                         at least DUR (500us, 250ms, 2s, 1m, 1h)\n"
 		"      --top N            sockets: list the N oldest (default %3$d, at most %4$d)\n"
+		"      --by KEY           live view, attach: also count per KEY: port (the server's),\n"
+		"                         lport, rport, cgroup or netns\n"
+		"      --max-keys N       with --by: keys with counts of their own (default %5$d,\n"
+		"                         at most %6$d); later keys count as \"other\"\n"
 		"      --no-audit         live view: do not count the tracepoint's hits with perf\n"
 		"                         (cheaper; missed then omits events the kernel gave\n"
 		"                         to no program, see tcpstatehist(8))\n"
@@ -640,6 +691,8 @@ void print_usage(FILE *out, const char *prog)
 		"  %1$s -T 1 5            five 1-second summaries with the time of day\n"
 		"  %1$s -L 80,443 -m 60   local ports 80 and 443, in milliseconds\n"
 		"  %1$s -f json 1         JSON Lines, one object per second\n"
+		"  %1$s --by port 10      per service port too: a table per port, largest first,\n"
+		"                         e.g. \"port 443: 1200 transitions\", then \"port other\"\n"
 		"  %1$s attach -D 5432    keep counting in the kernel, no process left\n"
 		"  %1$s attach -L 443 --pin-path /sys/fs/bpf/tsh-web --label service=web\n"
 		"                         one set per service, apart in Prometheus\n"
@@ -647,5 +700,6 @@ void print_usage(FILE *out, const char *prog)
 		"  %1$s sockets --older-than 1m\n"
 		"                         the leak finder: sockets stuck in a state for a minute\n"
 		"                         or more (ages need an attach; see tcpstatehist(8))\n",
-		prog, DEFAULT_PIN_PATH, CENSUS_TOP_DEFAULT, CENSUS_TOP_MAX);
+		prog, DEFAULT_PIN_PATH, CENSUS_TOP_DEFAULT, CENSUS_TOP_MAX, MAX_KEYS_DEFAULT,
+		MAX_KEYS_MAX);
 }
