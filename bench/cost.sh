@@ -5,8 +5,8 @@
 #
 #   bench/cost.sh TRACER [N] [KIND]
 #
-# TRACER is a tcpstatehist binary (run as `TRACER --no-audit -f json -N NS 100`) or the word
-# "empty" (.output/bench/empty_loader). Prints one line per program of the tracer:
+# TRACER is a tcpstatehist binary (run as `TRACER --no-audit -f json -N NS 100 $TSH_ARGS`,
+# e.g. TSH_ARGS="--by port") or the word "empty" (.output/bench/empty_loader). Prints one line per program of the tracer:
 #   NAME RUNS NS_PER_RUN RECURSION_MISSES
 # and "total NS" (the sum over the programs: every transition runs each of them once).
 # kernel.bpf_stats_enabled is set for the loadgen run only and restored, also on error.
@@ -38,7 +38,8 @@ ip netns exec "$NS" ip link set lo up
 if [ "$TRACER" = empty ]; then
 	"$EMPTY" >"$OUT" 2>&1 &
 else
-	"$TRACER" --no-audit -f json -N /run/netns/"$NS" 100 >"$OUT" 2>&1 &
+	# shellcheck disable=SC2086 # TSH_ARGS is words
+	"$TRACER" --no-audit -f json -N /run/netns/"$NS" 100 ${TSH_ARGS:-} >"$OUT" 2>&1 &
 fi
 PID=$!
 for _ in $(seq 500); do

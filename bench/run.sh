@@ -10,8 +10,8 @@
 #   C  classic tcpstates (libbpf-tools), output to /dev/null
 #   D  an empty tp_btf program on sock:inet_sock_set_state (.output/bench/empty_loader)
 #   E  B with --no-audit: the difference to B is the audit's cost (rate only: no BPF time)
-#   F  tcpstatehist trace -N NS >/dev/null: a text record per transition (against A and C)
-#   G  tcpstatehist trace --min-duration 1s -N NS >/dev/null (against B: the filtered trace)
+#   T  tcpstatehist trace -N NS >/dev/null: a text record per transition (against A and C)
+#   M  tcpstatehist trace --min-duration 1s -N NS >/dev/null (against B: the filtered trace)
 # Each round: loadgen -n N -t 2 -c KIND in a network namespace made here.
 #
 # Phase 1 (rate): ROUNDS x (A B C D) per KIND, kernel.bpf_stats_enabled off: connections/s,
@@ -25,8 +25,9 @@
 #   tcpstatehist and then with tcpstates: unknown / zero durations and map memory.
 #
 # Env: ROUNDS (3) STATS_ROUNDS (2) N (200000) KINDS ("sfin"; "sfin rst" for both) SCALE (1)
-# SCALE_N (100000) SCALE_HOLD_MS (10000) SCALE_PER (9000) CONFIGS ("A B E C D": phase 1's
-# configurations, in their order; phase 2 measures those of B C D F G among them)
+# SCALE_N (100000) SCALE_HOLD_MS (10000) SCALE_PER (9000) CONFIGS ("A B E P G C D T M": phase
+# 1's configurations, in their order; phase 2 measures those of B C D P G T M among them; P and
+# G are B with --by port and --by cgroup, T and M the trace)
 # Output: a summary on stdout and in bench/results/bench-DATE.txt; raw rows in
 # .output/bench-DATE/rows.jsonl.
 set -u
@@ -35,7 +36,7 @@ ROUNDS=${ROUNDS:-3}
 STATS_ROUNDS=${STATS_ROUNDS:-2}
 N=${N:-200000}
 KINDS=${KINDS:-sfin}
-CONFIGS=${CONFIGS:-A B E C D F G}
+CONFIGS=${CONFIGS:-A B E P G C D T M}
 SCALE=${SCALE:-1}
 SCALE_N=${SCALE_N:-100000}
 SCALE_HOLD_MS=${SCALE_HOLD_MS:-10000}
@@ -124,10 +125,12 @@ start_tracer() {
 	A) return 0 ;;
 	B) $TOOL -f json -N /run/netns/"$NS" 1 >"$out" 2>"$err" & want=2 ;;
 	E) $TOOL --no-audit -f json -N /run/netns/"$NS" 1 >"$out" 2>"$err" & want=2 ;;
+	P) $TOOL --by port -f json -N /run/netns/"$NS" 1 >"$out" 2>"$err" & want=2 ;;
+	G) $TOOL --by cgroup -f json -N /run/netns/"$NS" 1 >"$out" 2>"$err" & want=2 ;;
 	C) $TCPSTATES >"$out" 2>"$err" & want=1 ;;
 	D) $EMPTY >"$out" 2>"$err" & want=1 ;;
-	F) $TOOL trace -N /run/netns/"$NS" >/dev/null 2>"$err" & want=2 ;;
-	G) $TOOL trace --min-duration 1s -N /run/netns/"$NS" >/dev/null 2>"$err" & want=2 ;;
+	T) $TOOL trace -N /run/netns/"$NS" >/dev/null 2>"$err" & want=2 ;;
+	M) $TOOL trace --min-duration 1s -N /run/netns/"$NS" >/dev/null 2>"$err" & want=2 ;;
 	esac
 	TRACER=$!
 	for _ in $(seq 2000); do
@@ -165,7 +168,7 @@ one_round() {
 		sleep 1.5	# the live view prints the last interval; tcpstates drains its buffer
 		cpu1=$(cpu_of $TRACER)
 		cput=$(cpu_of $TRACER)
-		case $cfg in F | G) lost=$(trace_lost_of $TRACER) ;; esac
+		case $cfg in T | M) lost=$(trace_lost_of $TRACER) ;; esac
 		kill -TERM $TRACER
 		wait $TRACER
 		TRACER=
@@ -185,7 +188,7 @@ row = {"phase": phase, "cfg": cfg, "round": int(r), "kind": kind,
        "retries": g["connect_retries"], "expected": g["expected"]["total"],
        "cpu_s": float(cpu1) - float(cpu0), "cpu_total_s": float(cput), "memlock": int(mem),
        "attach_ms": int(attach) if attach else None}
-if cfg in ("B", "E"):
+if cfg in ("B", "E", "P", "G"):
     tot = missed = 0
     for l in open(out):
         o = json.loads(l)
@@ -237,7 +240,7 @@ sysctl -qw kernel.bpf_stats_enabled=1
 for r in $(seq "$STATS_ROUNDS"); do
 	for kind in $KINDS; do
 		for cfg in $CONFIGS; do
-			case $cfg in B | C | D | F | G) one_round stats $cfg "$r" "$kind" ;; esac
+			case $cfg in B | C | D | P | G | T | M) one_round stats $cfg "$r" "$kind" ;; esac
 		done
 	done
 done

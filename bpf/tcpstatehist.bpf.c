@@ -22,6 +22,7 @@
 #include <bpf/bpf_endian.h>
 #include "tcpstatehist.h"
 #include "shared_maps.bpf.h"
+#include "breakdown.bpf.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -136,6 +137,8 @@ static __always_inline bool wanted(const struct sock *sk, bool birth)
 		return false;
 	if (filter_rport &&
 	    !port_in_set(TSH_PORTS_REMOTE, birth ? 0 : bpf_ntohs(sk->__sk_common.skc_dport)))
+		return false;
+	if (filter_cgroup_id && !in_cgroup(sk))
 		return false;
 	return true;
 }
@@ -310,6 +313,9 @@ static __always_inline void record(struct tsh_table *table, __u32 writer, struct
 	start = start_slot_of(writer, sk, &address);
 	if (!start) {
 		slot->unknown++;
+		if (by_kind)
+			count_by_key(sk, oldstate, counted_newstate(sk, oldstate, newstate), birth,
+				     NULL, 0);
 		return;
 	}
 	/* A child at birth has no time yet, and a cookie that is not its own. */
@@ -320,6 +326,9 @@ static __always_inline void record(struct tsh_table *table, __u32 writer, struct
 	}
 	count_duration(slot, since, now);
 	trace_transition(writer, sk, oldstate, newstate, birth ? 0 : cookie, since, now);
+	if (by_kind)
+		count_by_key(sk, oldstate, counted_newstate(sk, oldstate, newstate), birth, since,
+			     now);
 	/*
 	 * A move to the same state (close() in FIN_WAIT2, say) does not end the
 	 * time spent in it: the next transition measures all of it.

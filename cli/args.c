@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "args.h"
+#include "breakdown.h"
 #include "census.h"
 #include "labels.h"
 #include "pins.h"
@@ -28,6 +29,9 @@ enum long_only_option {
 	OPT_FROM,
 	OPT_TO,
 	OPT_RING_SIZE,
+	OPT_BY,
+	OPT_MAX_KEYS,
+	OPT_CGROUP,
 	OPT_LABEL,
 	OPT_WITH_SOCKETS,
 };
@@ -61,6 +65,9 @@ static const struct option long_options[] = {
 	{ "from", required_argument, NULL, OPT_FROM },
 	{ "to", required_argument, NULL, OPT_TO },
 	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
+	{ "by", required_argument, NULL, OPT_BY },
+	{ "max-keys", required_argument, NULL, OPT_MAX_KEYS },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "label", required_argument, NULL, OPT_LABEL },
 	{ "sockets", no_argument, NULL, OPT_WITH_SOCKETS },
 	{ 0 },
@@ -90,6 +97,9 @@ static const struct option_rule option_rules[] = {
 	{ OPT_FROM, OPTS_TRACE },
 	{ OPT_TO, OPTS_TRACE },
 	{ OPT_RING_SIZE, OPTS_TRACE },
+	{ OPT_BY, OPTS_BY },
+	{ OPT_MAX_KEYS, OPTS_BY },
+	{ OPT_CGROUP, OPTS_CGROUP },
 	{ OPT_LABEL, OPTS_LABEL },
 	{ OPT_WITH_SOCKETS, OPTS_WITH_SOCKETS },
 };
@@ -485,6 +495,12 @@ static int check_combinations(struct config *cfg, char *err, size_t errlen)
 	}
 	if (!cfg->ring_kib)
 		cfg->ring_kib = RING_KIB_DEFAULT;
+	if (cfg->max_keys && !cfg->by) {
+		set_err(err, errlen, -EINVAL, "--max-keys needs --by");
+		return -EINVAL;
+	}
+	if (cfg->by && !cfg->max_keys)
+		cfg->max_keys = MAX_KEYS_DEFAULT;
 	return 0;
 }
 
@@ -640,6 +656,34 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, char *er
 				return PARSE_ERROR;
 			}
 			break;
+		case OPT_CGROUP:
+			if (take_path(optarg, &cfg->cgroup_path, name, err, errlen))
+				return PARSE_ERROR;
+			break;
+		case OPT_BY:
+			if (cfg->by) {
+				set_err(err, errlen, -EINVAL, "%s given twice", name);
+				return PARSE_ERROR;
+			}
+			if (parse_by(optarg, &cfg->by)) {
+				set_err(err, errlen, -EINVAL,
+					"%s: unknown key '%s' (port, lport, rport, cgroup or netns)",
+					name, optarg);
+				return PARSE_ERROR;
+			}
+			break;
+		case OPT_MAX_KEYS:
+			if (cfg->max_keys) {
+				set_err(err, errlen, -EINVAL, "%s given twice", name);
+				return PARSE_ERROR;
+			}
+			if (parse_ulong(optarg, 1, MAX_KEYS_MAX, &cfg->max_keys)) {
+				set_err(err, errlen, -EINVAL,
+					"%s: invalid count '%s': a whole number from 1 to %d", name,
+					optarg, MAX_KEYS_MAX);
+				return PARSE_ERROR;
+			}
+			break;
 		case OPT_WITH_SOCKETS:
 			cfg->with_sockets = true;
 			break;
@@ -673,7 +717,8 @@ void print_usage(FILE *out, const char *prog)
 {
 	fprintf(out,
 		"Usage: %1$s [OPTIONS] [INTERVAL [COUNT]]\n"
-		"       %1$s attach [FILTERS] [--pin-path DIR] [--replace] [--label KEY=VALUE]...\n"
+		"       %1$s attach [FILTERS] [--by KEY [--max-keys N]] [--pin-path DIR] [--replace]\n"
+		"               [--label KEY=VALUE]...\n"
 		"       %1$s snapshot [--pin-path DIR] [-f text|json|prometheus] [--state-file FILE] "
 		"[-o FILE]\n"
 		"               [--sockets]\n"
@@ -697,6 +742,8 @@ void print_usage(FILE *out, const char *prog)
 		"  -D, --rport LIST       remote ports only\n"
 		"  -N, --netns NS         sockets of one network namespace only: a path\n"
 		"                         (/proc/PID/ns/net) or an `ip netns` NAME\n"
+		"      --cgroup PATH      live view: sockets of one cgroup v2 and its descendants\n"
+		"                         only (a directory under the cgroup2 mount)\n"
 		"  -f, --format FORMAT    text (default), json (one object per line), prometheus\n"
 		"  -o, --output FILE      snapshot, sockets: replace FILE atomically with the output\n"
 		"      --pin-path DIR     where attach pins (default %2$s)\n"
@@ -716,7 +763,11 @@ void print_usage(FILE *out, const char *prog)
 		"                         (SYN_SENT,SYN_RECV: kernel names, any case)\n"
 		"      --to STATES        trace: only transitions into these states\n"
 		"  -w, --wide             trace: address columns wide enough for IPv6\n"
-		"      --ring-size KIB    trace: ring buffer size, a power of two (default %5$d)\n"
+		"      --ring-size KIB    trace: ring buffer size, a power of two (default %7$d)\n"
+		"      --by KEY           live view, attach: also count per KEY: port (the server's),\n"
+		"                         lport, rport, cgroup or netns\n"
+		"      --max-keys N       with --by: keys with counts of their own (default %5$d,\n"
+		"                         at most %6$d); later keys count as \"other\"\n"
 		"      --no-audit         live view, trace: do not count the tracepoint's hits with perf\n"
 		"                         (cheaper; missed then omits events the kernel gave\n"
 		"                         to no program, see tcpstatehist(8))\n"
@@ -734,6 +785,8 @@ void print_usage(FILE *out, const char *prog)
 		"  %1$s -T 1 5            five 1-second summaries with the time of day\n"
 		"  %1$s -L 80,443 -m 60   local ports 80 and 443, in milliseconds\n"
 		"  %1$s -f json 1         JSON Lines, one object per second\n"
+		"  %1$s --by port 10      per service port too: a table per port, largest first,\n"
+		"                         e.g. \"port 443: 1200 transitions\", then \"port other\"\n"
 		"  %1$s attach -D 5432    keep counting in the kernel, no process left\n"
 		"  %1$s attach -L 443 --pin-path /sys/fs/bpf/tsh-web --label service=web\n"
 		"                         one set per service, apart in Prometheus\n"
@@ -745,5 +798,6 @@ void print_usage(FILE *out, const char *prog)
 		"                         which connections were slow: handshakes of 200 ms\n"
 		"                         or more, one line each, as they happen\n"
 		"  %1$s trace -T -f json  every transition, one JSON object each\n",
-		prog, DEFAULT_PIN_PATH, CENSUS_TOP_DEFAULT, CENSUS_TOP_MAX, RING_KIB_DEFAULT);
+		prog, DEFAULT_PIN_PATH, CENSUS_TOP_DEFAULT, CENSUS_TOP_MAX, MAX_KEYS_DEFAULT,
+		MAX_KEYS_MAX, RING_KIB_DEFAULT);
 }

@@ -44,6 +44,7 @@ struct config {
 	struct port_filter lports;
 	struct port_filter rports;
 	const char *netns_path;
+	const char *cgroup_path;	  /* --cgroup: a cgroup2 directory, NULL = any */
 	char netns_named[NETNS_NAME_MAX]; /* -N NAME resolved under NETNS_RUN_DIR */
 	enum tsh_format format;
 	const char *pin_path;
@@ -51,10 +52,12 @@ struct config {
 	const char *state_file;
 	const char *output;
 	bool replace;
-	bool with_sockets; /* snapshot: the census's series too */
-	bool no_audit;		/* live view: no tracepoint hit count */
-	__u64 older_than_ns;	/* sockets: 0 = every socket */
-	unsigned long top;	/* sockets: how many of the oldest to list */
+	bool with_sockets;		  /* snapshot: the census's series too */
+	bool no_audit;			  /* live view: no tracepoint hit count */
+	__u64 older_than_ns;		  /* sockets: 0 = every socket */
+	unsigned long top;		  /* sockets: how many of the oldest to list */
+	enum tsh_by by;			  /* --by: TSH_BY_NONE = no breakdown */
+	unsigned long max_keys;		  /* --max-keys: keys with their own counters */
 	__u64 min_duration_ns;	/* trace: 0 = every transition */
 	__u32 from_states;	/* trace: one bit per old state kept, 0 = any */
 	__u32 to_states;	/* trace: one bit per new state kept, 0 = any */

@@ -5,6 +5,7 @@
  * hierarchy, comparing inode numbers.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -113,4 +114,55 @@ void cgroup_paths(const __u64 *ids, size_t n, char **paths)
 	if (!fstat(fd, &st))
 		match(&s, st.st_ino, path);
 	walk(&s, fd, path, 0, 0);
+}
+
+/* The longest cgroup2 mount point that path (a real path) lies under; its length, or 0. */
+static size_t unified_mount_of(const char *path)
+{
+	FILE *mounts = setmntent("/proc/self/mounts", "re");
+	struct mntent *m;
+	size_t best = 0;
+
+	if (!mounts)
+		return 0;
+	while ((m = getmntent(mounts))) {
+		size_t len = strlen(m->mnt_dir);
+
+		if (strcmp(m->mnt_type, "cgroup2") || strncmp(path, m->mnt_dir, len))
+			continue;
+		if (!strcmp(m->mnt_dir, "/"))
+			len = 0;
+		if ((path[len] == '/' || !path[len]) && len >= best)
+			best = len ? len : 1;
+	}
+	endmntent(mounts);
+	return best;
+}
+
+int cgroup_of_path(const char *path, __u64 *id, __u32 *level, char *err, size_t errlen)
+{
+	char real[PATH_MAX];
+	struct statfs fs;
+	struct stat st;
+	size_t root;
+
+	if (!realpath(path, real) || stat(real, &st)) {
+		snprintf(err, errlen, "--cgroup %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISDIR(st.st_mode) || statfs(real, &fs) || fs.f_type != CGROUP2_SUPER_MAGIC) {
+		snprintf(err, errlen, "--cgroup %s: not a cgroup v2 directory", path);
+		return -EINVAL;
+	}
+	root = unified_mount_of(real);
+	if (!root) {
+		snprintf(err, errlen, "--cgroup %s: no cgroup2 mount holds it", path);
+		return -EINVAL;
+	}
+	*id = st.st_ino;
+	*level = 0;
+	for (const char *c = real + root; *c; c++)
+		if (*c == '/' && c[1])
+			(*level)++;
+	return 0;
 }

@@ -16,4 +16,11 @@
  */
 void cgroup_paths(const __u64 *ids, size_t n, char **paths);
 
+/*
+ * A --cgroup PATH: its id (the directory's inode) and its level below the
+ * cgroup2 mount it is on (0 for the mount's root). 0, or a negative errno
+ * with err filled in: not there, or not a cgroup2 directory.
+ */
+int cgroup_of_path(const char *path, __u64 *id, __u32 *level, char *err, size_t errlen);
+
 #endif /* TSH_CGROUPS_H */

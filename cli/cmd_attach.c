@@ -26,6 +26,7 @@ static int fill_meta(const struct config *cfg, struct tsh_meta *meta, char *err,
 	memset(meta, 0, sizeof(*meta));
 	meta->layout_version = TSH_LAYOUT_VERSION;
 	meta->family = cfg->family;
+	meta->by = cfg->by;
 	if (cfg->netns_path &&
 	    (ret = netns_inode(cfg->netns_path, &meta->netns_inode, err, errlen)))
 		return ret;
@@ -121,7 +122,10 @@ out:
 		close(lock);
 	if (!ret) {
 		describe_filters(&meta, filters, sizeof(filters));
-		printf("attached: pins under %s (filters: %s)\n", cfg->pin_path, filters);
+		printf("attached: pins under %s (filters: %s", cfg->pin_path, filters);
+		if (cfg->by)
+			printf("; by %s, at most %lu keys", by_name(cfg->by), cfg->max_keys);
+		printf(")\n");
 		ret = output_flush(stdout, err, sizeof(err));
 	}
 	return command_exit(ret, err);

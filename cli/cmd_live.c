@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include "audit.h"
+#include "breakdown_names.h"
 #include "common.h"
 #include "loader.h"
 #include "session.h"
@@ -80,27 +81,44 @@ static void next_deadline(struct timespec *deadline, double interval_s)
 }
 
 static int print_summary(const struct config *cfg, int stop_fd, int timeout_ms,
-			 const struct snapshot *cur, const struct snapshot *prev,
+			 const struct reading *now, const struct reading *before,
 			 __u64 started_realtime, char *err, size_t errlen)
 {
+	const struct snapshot *cur = &now->snap, *prev = &before->snap;
+	static const struct breakdown none;
+	struct breakdown by = { 0 };
+	int ret;
+
 	struct render_opts opts = {
 		.timestamp = cfg->timestamp,
 		.milliseconds = cfg->milliseconds,
 		.since_realtime = started_realtime,
 		.filtered = cfg->family || cfg->lports.enabled || cfg->rports.enabled ||
-			    cfg->netns_path,
+			    cfg->netns_path || cfg->cgroup_path,
 		.labels = cfg->labels,
 	};
 	struct snapshot interval;
 
 	/* Prometheus wants counters cumulative since the start. */
-	if (cfg->format == FORMAT_PROMETHEUS)
-		return output_stoppable(STDOUT_FILENO, stop_fd, timeout_ms,
-					renderer_for(cfg->format), cur, &opts, err, errlen);
-	snapshot_diff(cur, prev, &interval);
-	opts.interval_s = (cur->taken_ns - prev->taken_ns) / 1e9;
-	return output_stoppable(STDOUT_FILENO, stop_fd, timeout_ms, renderer_for(cfg->format),
-				&interval, &opts, err, errlen);
+	if (cfg->format == FORMAT_PROMETHEUS) {
+		interval = *cur;
+	} else {
+		snapshot_diff(cur, prev, &interval);
+		opts.interval_s = (cur->taken_ns - prev->taken_ns) / 1e9;
+	}
+	if (cfg->by) {
+		ret = breakdown_diff(&now->by,
+				     cfg->format == FORMAT_PROMETHEUS ? &none : &before->by, &by);
+		if (ret)
+			return set_err(err, errlen, ret, "out of memory");
+		breakdown_names(&by);
+		breakdown_sort(&by);
+		opts.by = &by;
+	}
+	ret = output_stoppable(STDOUT_FILENO, stop_fd, timeout_ms, renderer_for(cfg->format),
+			       &interval, &opts, err, errlen);
+	breakdown_free(&by);
+	return ret;
 }
 
 int cmd_live(const struct config *cfg)
@@ -108,7 +126,8 @@ int cmd_live(const struct config *cfg)
 	struct tcpstatehist_bpf *skel = NULL;
 	struct tsh_kernel kernel = { 0 };
 	struct audit audit = { 0 };
-	struct snapshot prev, cur, base;
+	struct reading prev = { 0 }, cur = { 0 };
+	struct snapshot base;
 	bool audit_warned = false;
 	struct timespec deadline;
 	char err[ERR_LEN] = "";
@@ -128,11 +147,11 @@ int cmd_live(const struct config *cfg)
 	if (!ret && !cfg->no_audit)
 		ret = open_audit(&audit, &kernel, err, sizeof(err));
 	if (!ret)
-		ret = collect_snapshot(&kernel, &prev, COLLECT_TRIES_SETTLE, err, sizeof(err));
+		ret = collect_reading(&kernel, &prev, COLLECT_TRIES_SETTLE, err, sizeof(err));
 	if (ret)
 		goto out;
-	base = prev;
-	started = prev.taken_realtime;
+	base = prev.snap;
+	started = prev.snap.taken_realtime;
 
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	for (unsigned long n = 0; !cfg->count || n < cfg->count; n++) {
@@ -142,13 +161,13 @@ int cmd_live(const struct config *cfg)
 			next_deadline(&deadline, cfg->interval_s);
 		stop = wait_until(&signals, cfg->has_interval ? &deadline : NULL);
 		last = stop || !cfg->has_interval || n + 1 == cfg->count;
-		ret = collect_snapshot(&kernel, &cur, last ? COLLECT_TRIES_SETTLE : COLLECT_TRIES,
-				       err, sizeof(err));
+		ret = collect_reading(&kernel, &cur, last ? COLLECT_TRIES_SETTLE : COLLECT_TRIES,
+				      err, sizeof(err));
 		if (ret)
 			break;
-		cur.missed = snapshot_audited_missed(&cur.kernel, &base.kernel, last);
+		cur.snap.missed = snapshot_audited_missed(&cur.snap.kernel, &base.kernel, last);
 		if (!audit_warned)
-			audit_warned = warn_if_audit_hidden(&audit, &cur, &base);
+			audit_warned = warn_if_audit_hidden(&audit, &cur.snap, &base);
 		/*
 		 * After a stop signal (taken by the wait) the partial interval gets a
 		 * second to go out: a stalled reader must not keep us.
@@ -161,13 +180,18 @@ int cmd_live(const struct config *cfg)
 		}
 		if (ret)
 			break;
-		snapshot_advance(&prev, &cur);
+		snapshot_advance(&prev.snap, &cur.snap);
+		breakdown_free(&prev.by);
+		prev.by = cur.by;
+		cur.by = (struct breakdown){ 0 };
 		if (stop || !cfg->has_interval)
 			break;
 	}
 out:
 	close(stop_fd);
 	audit_close(&audit);
+	breakdown_free(&prev.by);
+	breakdown_free(&cur.by);
 	tcpstatehist_bpf__destroy(skel);
 	return command_exit(ret, err);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "breakdown_names.h"
 #include "census_walk.h"
 #include "common.h"
 #include "pins.h"
@@ -101,13 +102,14 @@ static int render_snapshot(const struct config *cfg, const struct snapshot *snap
  * its interval may be missing (the gap).
  */
 static int load_state(const struct config *cfg, const struct statefile_owner *owner,
-		      struct snapshot *prev, bool *found, char *err, size_t errlen)
+		      struct reading *prev, bool *found, char *err, size_t errlen)
 {
 	struct statefile_owner was;
 	char why[ERR_LEN], when[UTC_LEN];
 	int ret;
 
-	ret = statefile_read(cfg->state_file, &was, prev, found, why, sizeof(why));
+	ret = statefile_read(cfg->state_file, &was, &prev->snap, &prev->by, found, why,
+			     sizeof(why));
 	if (ret)
 		return set_err(err, errlen, ret, "--state-file %s: %s%s", cfg->state_file, why,
 			       ret == -EINVAL ? " (delete it to start over)" : "");
@@ -123,7 +125,7 @@ static int load_state(const struct config *cfg, const struct statefile_owner *ow
 		return 0;
 	}
 	if (was.pending) {
-		format_utc(when, sizeof(when), prev->taken_realtime);
+		format_utc(when, sizeof(when), prev->snap.taken_realtime);
 		p_err("warning: --state-file %s: the previous run stopped before it committed "
 		      "(killed, or a failed write): the interval it reported, up to %s, may be "
 		      "missing from the output",
@@ -134,13 +136,13 @@ static int load_state(const struct config *cfg, const struct statefile_owner *ow
 
 /* Saves snap as the state, pending (before the output) or committed (after it). */
 static int save_state(const struct config *cfg, struct statefile_owner *owner,
-		      const struct snapshot *snap, bool pending, char *err, size_t errlen)
+		      const struct reading *r, bool pending, char *err, size_t errlen)
 {
 	char why[ERR_LEN];
 	int ret;
 
 	owner->pending = pending;
-	ret = statefile_write(cfg->state_file, owner, snap, why, sizeof(why));
+	ret = statefile_write(cfg->state_file, owner, &r->snap, &r->by, why, sizeof(why));
 	if (ret)
 		set_err(err, errlen, ret, "--state-file %s: %s%s", cfg->state_file, why,
 			pending ? " (nothing printed)" : "");
@@ -185,7 +187,7 @@ static int print_counted(const struct config *cfg, const struct snapshot *snap,
 
 /* Puts back the state as it was before this run: the previous one, or none. */
 static void restore_state(const struct config *cfg, struct statefile_owner *owner,
-			  const struct snapshot *prev, bool found)
+			  const struct reading *prev, bool found)
 {
 	char why[ERR_LEN];
 
@@ -222,7 +224,7 @@ static void exit_signals(bool block, sigset_t *old)
  * stalls can still be stopped (its pending state stays: a reported gap).
  */
 static int output_and_commit(const struct config *cfg, struct statefile_owner *owner,
-			     const struct snapshot *prev, bool found, const struct snapshot *next,
+			     const struct reading *prev, bool found, const struct reading *next,
 			     const struct snapshot *out, const struct render_opts *opts, char *err,
 			     size_t errlen)
 {
@@ -267,7 +269,9 @@ static int snapshot_pinned(const struct config *cfg, const struct pinned *p, cha
 		.attach_id = p->meta.attach_id,
 		.attach_realtime_ns = p->meta.attach_realtime_ns,
 	};
-	struct snapshot prev = {}, cur, out, next;
+	struct reading prev = {}, cur = {}, next = {};
+	struct breakdown by = {};
+	struct snapshot out;
 	struct census census;
 	bool found = false;
 	char *canonical;
@@ -286,32 +290,53 @@ static int snapshot_pinned(const struct config *cfg, const struct pinned *p, cha
 	strcpy(owner.pin_path, canonical);
 	free(canonical);
 	if (cfg->state_file && (ret = load_state(cfg, &owner, &prev, &found, err, errlen)))
-		return ret;
-	ret = collect_snapshot(&p->kernel, &cur, 1, err, errlen);
+		goto out;
+	ret = collect_reading(&p->kernel, &cur, 1, err, errlen);
 	if (ret)
-		return ret;
+		goto out;
 	if (cfg->with_sockets) {
 		ret = census_of_set(cfg, p, &census, err, errlen);
 		if (ret)
-			return ret;
+			goto out;
 		opts.census = &census;
 	}
 	if (found) {
-		snapshot_diff(&cur, &prev, &out);
-		opts.interval_s =
-			cur.taken_ns > prev.taken_ns ? (cur.taken_ns - prev.taken_ns) / 1e9 : 0;
+		snapshot_diff(&cur.snap, &prev.snap, &out);
+		opts.interval_s = cur.snap.taken_ns > prev.snap.taken_ns
+					  ? (cur.snap.taken_ns - prev.snap.taken_ns) / 1e9
+					  : 0;
 		/* 0 would mean "since attach" to the renderers. */
 		if (opts.interval_s < 0.000001)
 			opts.interval_s = 0.000001;
 	} else {
-		memset(&prev, 0, sizeof(prev));
-		out = cur;
+		memset(&prev.snap, 0, sizeof(prev.snap));
+		breakdown_free(&prev.by);
+		out = cur.snap;
 	}
-	if (!cfg->state_file)
-		return render_snapshot(cfg, &out, &opts, err, errlen);
-	next = prev;
-	snapshot_advance(&next, &cur);
-	return output_and_commit(cfg, &owner, &prev, found, &next, &out, &opts, err, errlen);
+	if (p->kernel.by) {
+		ret = breakdown_diff(&cur.by, &prev.by, &by);
+		if (ret) {
+			set_err(err, errlen, ret, "out of memory");
+			goto out;
+		}
+		breakdown_names(&by);
+		breakdown_sort(&by);
+		opts.by = &by;
+	}
+	if (!cfg->state_file) {
+		ret = render_snapshot(cfg, &out, &opts, err, errlen);
+		goto out;
+	}
+	/* The next state: cumulative, the keys as read (the kernel's, unsorted and unnamed). */
+	next.snap = prev.snap;
+	snapshot_advance(&next.snap, &cur.snap);
+	next.by = cur.by;
+	ret = output_and_commit(cfg, &owner, &prev, found, &next, &out, &opts, err, errlen);
+out:
+	breakdown_free(&by);
+	breakdown_free(&prev.by);
+	breakdown_free(&cur.by);
+	return ret;
 }
 
 int cmd_snapshot(const struct config *cfg)

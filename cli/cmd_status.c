@@ -147,6 +147,7 @@ int cmd_status(const struct config *cfg)
 		goto out;
 	st.attached = true;
 	st.meta = p.meta;
+	st.max_keys = p.max_keys;
 	st.transitions = snapshot_total(&snap);
 	st.missed = snap.missed;
 	st.start_fallbacks = snap.kernel.fallback;

@@ -17,15 +17,12 @@ static __u64 clock_ns(clockid_t clock)
 	return (__u64)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-static void add_table(struct snapshot *out, const struct tsh_table *t)
+/* Adds the counters of in to those of sum, deriving the counts. */
+static void add_slots(struct tsh_slot *sums, const struct tsh_slot *slots)
 {
-	out->kernel.recovered += t->recovered;
-	out->kernel.seen += t->seen;
-	out->kernel.fallback += t->fallback;
-	out->kernel.reclaimed += t->reclaimed;
 	for (unsigned int s = 0; s < TSH_NSLOTS; s++) {
-		const struct tsh_slot *in = &t->slots[s];
-		struct tsh_slot *sum = &out->slots[s];
+		const struct tsh_slot *in = &slots[s];
+		struct tsh_slot *sum = &sums[s];
 
 		sum->count += in->unknown;
 		sum->unknown += in->unknown;
@@ -35,6 +32,15 @@ static void add_table(struct snapshot *out, const struct tsh_table *t)
 			sum->buckets[b] += in->buckets[b];
 		}
 	}
+}
+
+static void add_table(struct snapshot *out, const struct tsh_table *t)
+{
+	out->kernel.recovered += t->recovered;
+	out->kernel.seen += t->seen;
+	out->kernel.fallback += t->fallback;
+	out->kernel.reclaimed += t->reclaimed;
+	add_slots(out->slots, t->slots);
 }
 
 /*
@@ -108,4 +114,77 @@ int collect_snapshot(const struct tsh_kernel *kernel, struct snapshot *out, unsi
 	out->taken_ns = clock_ns(CLOCK_MONOTONIC);
 	out->taken_realtime = clock_ns(CLOCK_REALTIME) / 1000000000ull;
 	return 0;
+}
+
+/* The key table at index into k, its counts derived. */
+static int read_key_table(const struct tsh_kernel *kernel, __u32 index, struct key_counts *k,
+			  struct tsh_key_table *table, char *err, size_t errlen)
+{
+	if (bpf_map_lookup_elem(kernel->key_tables_fd, &index, table)) {
+		snprintf(err, errlen, "cannot read the key tables: %s", strerror(errno));
+		return -errno;
+	}
+	memset(k->slots, 0, sizeof(k->slots));
+	add_slots(k->slots, table->slots);
+	return 0;
+}
+
+int collect_breakdown(const struct tsh_kernel *kernel, struct breakdown *out, char *err,
+		      size_t errlen)
+{
+	struct tsh_key_table *table = malloc(sizeof(*table));
+	__u64 key, next, *prev = NULL;
+	size_t room = 16;
+	__u32 index;
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->by = kernel->by;
+	out->keys = calloc(room, sizeof(*out->keys));
+	if (!table || !out->keys) {
+		free(table);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	out->keys[0].other = true;
+	ret = read_key_table(kernel, TSH_KEY_OTHER, &out->keys[0], table, err, errlen);
+	out->n = 1;
+	while (!ret && !bpf_map_get_next_key(kernel->key_index_fd, prev, &next)) {
+		struct key_counts *k;
+
+		key = next;
+		prev = &key;
+		/* A key deleted under us (never by the programs) is skipped. */
+		if (bpf_map_lookup_elem(kernel->key_index_fd, &key, &index))
+			continue;
+		if (out->n == room) {
+			k = reallocarray(out->keys, room * 2, sizeof(*out->keys));
+			if (!k) {
+				snprintf(err, errlen, "out of memory");
+				ret = -ENOMEM;
+				break;
+			}
+			out->keys = k;
+			room *= 2;
+		}
+		k = &out->keys[out->n++];
+		memset(k, 0, sizeof(*k));
+		k->key = key;
+		ret = read_key_table(kernel, index, k, table, err, errlen);
+	}
+	free(table);
+	if (ret)
+		breakdown_free(out);
+	return ret;
+}
+
+int collect_reading(const struct tsh_kernel *kernel, struct reading *r, unsigned int tries,
+		    char *err, size_t errlen)
+{
+	int ret = collect_snapshot(kernel, &r->snap, tries, err, errlen);
+
+	breakdown_free(&r->by);
+	if (!ret && kernel->by)
+		ret = collect_breakdown(kernel, &r->by, err, errlen);
+	return ret;
 }

@@ -11,20 +11,22 @@ struct config;
 
 /* Options come in groups; a command accepts some of them. */
 enum option_group {
-	OPTS_ANY = 0,	       /* -v, -h, -V: every command */
-	OPTS_VIEW = 1 << 0,    /* -T, -m */
-	OPTS_FILTER = 1 << 1,  /* -4, -6, -L, -D, -N */
-	OPTS_FORMAT = 1 << 2,  /* -f */
-	OPTS_OUTPUT = 1 << 3,  /* -o */
-	OPTS_PIN = 1 << 4,     /* --pin-path */
-	OPTS_STATE = 1 << 5,   /* --state-file */
-	OPTS_REPLACE = 1 << 6, /* --replace */
-	OPTS_AUDIT = 1 << 7,   /* --no-audit */
-	OPTS_CENSUS = 1 << 8,  /* --older-than, --top */
-	OPTS_LABEL = 1 << 9,   /* --label */
+	OPTS_ANY = 0,		     /* -v, -h, -V: every command */
+	OPTS_VIEW = 1 << 0,	     /* -T, -m */
+	OPTS_FILTER = 1 << 1,	     /* -4, -6, -L, -D, -N */
+	OPTS_FORMAT = 1 << 2,	     /* -f */
+	OPTS_OUTPUT = 1 << 3,	     /* -o */
+	OPTS_PIN = 1 << 4,	     /* --pin-path */
+	OPTS_STATE = 1 << 5,	     /* --state-file */
+	OPTS_REPLACE = 1 << 6,	     /* --replace */
+	OPTS_AUDIT = 1 << 7,	     /* --no-audit */
+	OPTS_CENSUS = 1 << 8,	     /* --older-than, --top */
+	OPTS_LABEL = 1 << 9,	     /* --label */
 	OPTS_WITH_SOCKETS = 1 << 10, /* --sockets */
-	OPTS_TRACE = 1 << 11,  /* --min-duration, --from, --to, -w, --ring-size */
-	OPTS_TIME = 1 << 12,   /* -T alone */
+	OPTS_BY = 1 << 11,	     /* --by, --max-keys */
+	OPTS_CGROUP = 1 << 12,	     /* --cgroup */
+	OPTS_TRACE = 1 << 13,	     /* --min-duration, --from, --to, -w, --ring-size */
+	OPTS_TIME = 1 << 14,	     /* -T alone */
 };
 
 /*
@@ -35,8 +37,9 @@ enum option_group {
 /* clang-format off */
 #define TSH_COMMANDS(X)                                                                            \
 	X(CMD_LIVE, "live view", cmd_live,                                                         \
-	  OPTS_VIEW | OPTS_FILTER | OPTS_FORMAT | OPTS_AUDIT | OPTS_LABEL)                         \
-	X(CMD_ATTACH, "attach", cmd_attach, OPTS_FILTER | OPTS_PIN | OPTS_REPLACE | OPTS_LABEL)    \
+	  OPTS_VIEW | OPTS_FILTER | OPTS_FORMAT | OPTS_AUDIT | OPTS_LABEL | OPTS_BY | OPTS_CGROUP) \
+	X(CMD_ATTACH, "attach", cmd_attach,                                                        \
+	  OPTS_FILTER | OPTS_PIN | OPTS_REPLACE | OPTS_LABEL | OPTS_BY)                            \
 	X(CMD_SNAPSHOT, "snapshot", cmd_snapshot,                                                  \
 	  OPTS_VIEW | OPTS_FORMAT | OPTS_OUTPUT | OPTS_PIN | OPTS_STATE | OPTS_WITH_SOCKETS)       \
 	X(CMD_STATUS, "status", cmd_status, OPTS_FORMAT | OPTS_PIN)                                \

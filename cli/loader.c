@@ -16,6 +16,7 @@
 #include <sys/utsname.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "cgroups.h"
 #include "loader.h"
 #include "util.h"
 #include "tcpstatehist.skel.h"
@@ -212,6 +213,23 @@ static int fill_port_set(int map_fd, __u32 key, const struct port_filter *pf, ch
 	return 0;
 }
 
+/*
+ * The breakdown's switch and its maps' sizes: max_keys tables and the
+ * overflow's when on, one entry each when off (a map has at least one).
+ */
+static int configure_breakdown(const struct config *cfg, struct tcpstatehist_bpf *obj)
+{
+	__u32 keys = cfg->by ? cfg->max_keys : 1;
+	int ret;
+
+	obj->rodata->by_kind = cfg->by;
+	obj->rodata->max_keys = cfg->by ? cfg->max_keys : 0;
+	ret = bpf_map__set_max_entries(obj->maps.key_index, keys);
+	if (!ret)
+		ret = bpf_map__set_max_entries(obj->maps.key_tables, cfg->by ? keys + 1 : 1);
+	return ret;
+}
+
 static int describe_load_error(int ret, char *err, size_t errlen)
 {
 	if (ret == -EPERM || ret == -EACCES)
@@ -254,12 +272,15 @@ int loader_load(const struct config *cfg, struct tcpstatehist_bpf **skel, struct
 		char *err, size_t errlen)
 {
 	struct tcpstatehist_bpf *obj;
-	__u64 netns_id = 0;
-	__u32 netns = 0;
+	__u64 netns_id = 0, cgroup_id = 0;
+	__u32 netns = 0, cgroup_level = 0;
 	int ret;
 
 	if (cfg->netns_path && ((ret = netns_inode(cfg->netns_path, &netns, err, errlen)) ||
 				(ret = netns_cookie(cfg->netns_path, &netns_id, err, errlen))))
+		return ret;
+	if (cfg->cgroup_path &&
+	    (ret = cgroup_of_path(cfg->cgroup_path, &cgroup_id, &cgroup_level, err, errlen)))
 		return ret;
 	obj = tcpstatehist_bpf__open();
 	if (!obj) {
@@ -272,12 +293,13 @@ int loader_load(const struct config *cfg, struct tcpstatehist_bpf **skel, struct
 	obj->rodata->filter_netns_cookie = netns_id;
 	obj->rodata->filter_lport = cfg->lports.enabled;
 	obj->rodata->filter_rport = cfg->rports.enabled;
-	ret = configure_trace(obj, cfg, err, errlen);
-	if (ret) {
-		tcpstatehist_bpf__destroy(obj);
-		return ret;
-	}
-	ret = tcpstatehist_bpf__load(obj);
+	obj->rodata->filter_cgroup_id = cgroup_id;
+	obj->rodata->filter_cgroup_level = cgroup_level;
+	ret = configure_breakdown(cfg, obj);
+	if (!ret)
+		ret = configure_trace(obj, cfg, err, errlen);
+	if (!ret)
+		ret = tcpstatehist_bpf__load(obj);
 	if (ret) {
 		tcpstatehist_bpf__destroy(obj);
 		return describe_load_error(ret, err, errlen);
@@ -293,6 +315,9 @@ int loader_load(const struct config *cfg, struct tcpstatehist_bpf **skel, struct
 	}
 	kernel->counters_fd = bpf_map__fd(obj->maps.counters);
 	kernel->main_prog_fd = bpf_program__fd(obj->progs.tsh_main);
+	kernel->by = cfg->by;
+	kernel->key_index_fd = bpf_map__fd(obj->maps.key_index);
+	kernel->key_tables_fd = bpf_map__fd(obj->maps.key_tables);
 	*skel = obj;
 	return 0;
 }

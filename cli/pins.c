@@ -27,7 +27,8 @@
 const char *const pin_names[PIN_NOBJECTS] = {
 	[PIN_MAIN_LINK] = "main_link",	     [PIN_RECOVER_LINK] = "recover_link",
 	[PIN_COUNTERS] = "counters",	     [PIN_MAIN_PROG] = "main_prog",
-	[PIN_RECOVER_PROG] = "recover_prog", [PIN_META] = "meta",
+	[PIN_RECOVER_PROG] = "recover_prog", [PIN_KEY_INDEX] = "key_index",
+	[PIN_KEY_TABLES] = "key_tables",     [PIN_META] = "meta",
 };
 
 const struct prog_desc prog_table[NPROGS] = {
@@ -187,6 +188,7 @@ static void pinned_init(struct pinned *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->kernel.counters_fd = p->kernel.main_prog_fd = p->meta_fd = -1;
+	p->kernel.key_index_fd = p->kernel.key_tables_fd = -1;
 	for (int i = 0; i < NPROGS; i++)
 		p->prog_fds[i] = -1;
 }
@@ -354,6 +356,35 @@ static int open_counters(const char *dir, struct pinned *p, char *err, size_t er
 	return 0;
 }
 
+/*
+ * The breakdown's maps, checked against meta: max_keys index entries (one
+ * without --by) and as many tables again plus the overflow's.
+ */
+static int open_key_maps(const char *dir, struct pinned *p, char *err, size_t errlen)
+{
+	struct bpf_map_info index = {}, tables = {};
+	__u32 len = sizeof(index);
+	int fd;
+
+	fd = p->kernel.key_index_fd = get_pinned_rdonly(dir, PIN_KEY_INDEX, err, errlen);
+	if (fd < 0)
+		return fd;
+	if (bpf_obj_get_info_by_fd(fd, &index, &len) || index.type != BPF_MAP_TYPE_HASH ||
+	    index.key_size != sizeof(__u64) || index.value_size != sizeof(__u32))
+		return layout_error(dir, p->meta.layout_version, err, errlen);
+	fd = p->kernel.key_tables_fd = get_pinned_rdonly(dir, PIN_KEY_TABLES, err, errlen);
+	if (fd < 0)
+		return fd;
+	len = sizeof(tables);
+	if (bpf_obj_get_info_by_fd(fd, &tables, &len) || tables.type != BPF_MAP_TYPE_ARRAY ||
+	    tables.value_size != sizeof(struct tsh_key_table) || p->meta.by >= TSH_NBY ||
+	    tables.max_entries != (p->meta.by ? index.max_entries + 1 : 1))
+		return layout_error(dir, p->meta.layout_version, err, errlen);
+	p->kernel.by = p->meta.by;
+	p->max_keys = p->meta.by ? index.max_entries : 0;
+	return 0;
+}
+
 /* Opens a pinned program and checks it is ours; *id gets its id. */
 static int open_prog(const char *dir, enum pin_object obj, const char *name, __u32 *id, char *err,
 		     size_t errlen)
@@ -436,6 +467,8 @@ int pins_open(const char *dir, struct pinned *p, char *err, size_t errlen)
 		goto fail;
 	}
 	ret = open_counters(dir, p, err, errlen);
+	if (!ret)
+		ret = open_key_maps(dir, p, err, errlen);
 	if (ret)
 		goto fail;
 	for (int i = 0; i < NPROGS; i++) {
@@ -467,7 +500,12 @@ void pins_close(struct pinned *p)
 			close(p->prog_fds[i]);
 	if (p->meta_fd >= 0)
 		close(p->meta_fd);
+	if (p->kernel.key_index_fd >= 0)
+		close(p->kernel.key_index_fd);
+	if (p->kernel.key_tables_fd >= 0)
+		close(p->kernel.key_tables_fd);
 	p->kernel.counters_fd = p->kernel.main_prog_fd = p->meta_fd = -1;
+	p->kernel.key_index_fd = p->kernel.key_tables_fd = -1;
 	for (int i = 0; i < NPROGS; i++)
 		p->prog_fds[i] = -1;
 }
@@ -533,6 +571,12 @@ int pins_create(const char *dir, struct tcpstatehist_bpf *skel, const struct tsh
 		case PIN_RECOVER_PROG:
 			ret = bpf_program__pin(skel->progs.tsh_recover, path);
 			break;
+		case PIN_KEY_INDEX:
+			ret = bpf_map__pin(skel->maps.key_index, path);
+			break;
+		case PIN_KEY_TABLES:
+			ret = bpf_map__pin(skel->maps.key_tables, path);
+			break;
 		case PIN_META:
 			ret = pin_meta(path, meta);
 			break;
@@ -555,6 +599,7 @@ int pins_remove(const char *dir, bool remove_dir, char *err, size_t errlen)
 	static const enum pin_object order[] = {
 		PIN_META,	  PIN_RECOVER_LINK, PIN_MAIN_LINK,
 		PIN_RECOVER_PROG, PIN_MAIN_PROG,    PIN_COUNTERS,
+		PIN_KEY_INDEX,	  PIN_KEY_TABLES,
 	};
 	char path[PATH_MAX];
 	int removed = 0, ret;

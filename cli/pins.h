@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The pinned layout under one directory of bpffs: the two links, the
- * counters map, the two programs, and the "meta" map, pinned last as the
+ * counters map, the two programs, the breakdown's two maps, and the "meta" map, pinned last as the
  * mark of a complete set. Opening checks the layout before reading anything.
  */
 #ifndef TSH_PINS_H
@@ -23,7 +23,9 @@ enum pin_object {
 	PIN_COUNTERS,
 	PIN_MAIN_PROG,
 	PIN_RECOVER_PROG,
-	PIN_META, /* last: the commit marker */
+	PIN_KEY_INDEX,	/* --by: key -> table index (one entry without --by) */
+	PIN_KEY_TABLES, /* --by: the key tables */
+	PIN_META,	/* last: the commit marker */
 	PIN_NOBJECTS,
 };
 
@@ -50,6 +52,7 @@ struct pinned {
 	int prog_fds[NPROGS];
 	int meta_fd;
 	struct tsh_meta meta;
+	__u32 max_keys; /* --by's, from the key index map's size; 0 without --by */
 };
 
 /* When the set was attached, in seconds since the epoch. */

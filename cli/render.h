@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include "breakdown.h"
 #include "census.h"
 #include "labels.h"
 #include "pins.h"
@@ -27,6 +28,8 @@ struct render_opts {
 	__u64 since_realtime;
 	/* A filter is on: text says that missed still covers every socket. */
 	bool filtered;
+	/* --by: the same interval's counters per key, names filled; NULL when off. */
+	const struct breakdown *by;
 	/* --label: added to every JSON object and Prometheus series; NULL = none. */
 	const char *labels;
 	/* snapshot --sockets: the census, whose series follow the counters'; NULL = none. */
@@ -54,6 +57,8 @@ void render_json_labels(struct json_writer *w, const char *labels);
 void prom_labels(char *buf, size_t size, const char *labels);
 /* A histogram's buckets (cumulative, every bound), _sum and _count, with the labels given. */
 void prom_histogram(FILE *out, const char *name, const char *labels, const struct tsh_slot *slot);
+/* A label value escaped as the exposition format wants: \\, \" and \n. */
+void prom_escape(char *buf, size_t len, const char *value);
 /* A metric's HELP and TYPE lines. */
 void prom_header(FILE *out, const char *name, const char *type, const char *help);
 
@@ -84,6 +89,8 @@ struct status {
 	bool attached;	     /* false: nothing else is set but problem */
 	const char *problem; /* not attached: why, when pins are there but unusable */
 	struct tsh_meta meta;
+	/* With meta.by: the keys with tables of their own. */
+	__u32 max_keys;
 	__u64 now; /* seconds since the epoch, for "N s ago" */
 	__u64 transitions;
 	__u64 missed;

@@ -64,17 +64,45 @@ void render_json_labels(struct json_writer *w, const char *labels)
 	json_end_object(w);
 }
 
-static void put_transition(struct json_writer *w, unsigned int slot_index,
-			   const struct tsh_slot *slot)
+/* The key of a breakdown's entry, named as the breakdown: "port": "443". */
+static void put_key(struct json_writer *w, enum tsh_by by, const struct key_counts *k)
+{
+	json_key_string(w, by_name(by), k->name);
+	if (by != TSH_BY_NETNS)
+		return;
+	if (k->alias[0])
+		json_key_string(w, "netns_name", k->alias);
+	else
+		json_key_null(w, "netns_name");
+}
+
+static void put_transition(struct json_writer *w, enum tsh_by by, const struct key_counts *k,
+			   unsigned int slot_index, const struct tsh_slot *slot)
 {
 	const char *oldname, *newname;
 
 	slot_names(slot_index, &oldname, &newname);
 	json_begin_object(w);
+	if (k)
+		put_key(w, by, k);
 	json_key_string(w, "old_state", oldname);
 	json_key_string(w, "new_state", newname);
 	render_json_slot(w, slot);
 	json_end_object(w);
+}
+
+/* With --by, the transitions are those of each key: they sum to the machine's. */
+static void put_breakdown(struct json_writer *w, const struct breakdown *by,
+			  const unsigned int *order, unsigned int norder)
+{
+	for (size_t k = 0; k < by->n; k++) {
+		for (unsigned int i = 0; i < norder; i++) {
+			const struct tsh_slot *slot = &by->keys[k].slots[order[i]];
+
+			if (slot->count)
+				put_transition(w, by->by, &by->keys[k], order[i], slot);
+		}
+	}
 }
 
 int render_json(FILE *out, const struct snapshot *snap, const struct render_opts *opts)
@@ -96,13 +124,19 @@ int render_json(FILE *out, const struct snapshot *snap, const struct render_opts
 	json_key_u64(&w, "total", snapshot_total(snap));
 	json_key_u64(&w, "missed", snap->missed);
 	render_json_labels(&w, opts->labels);
+	if (opts->by)
+		json_key_string(&w, "by", by_name(opts->by->by));
+	else
+		json_key_null(&w, "by");
 	json_key(&w, "transitions");
 	json_begin_array(&w);
-	for (unsigned int i = 0; i < norder; i++) {
+	if (opts->by)
+		put_breakdown(&w, opts->by, order, norder);
+	for (unsigned int i = 0; !opts->by && i < norder; i++) {
 		const struct tsh_slot *slot = &snap->slots[order[i]];
 
 		if (slot->count)
-			put_transition(&w, order[i], slot);
+			put_transition(&w, TSH_BY_NONE, NULL, order[i], slot);
 	}
 	json_end_array(&w);
 	json_end_object(&w);

@@ -5,6 +5,7 @@
  * whose upper-inclusive bounds are exactly Prometheus' "le".
  */
 #include <errno.h>
+#include <string.h>
 #include "hist.h"
 #include "render.h"
 
@@ -28,6 +29,32 @@ static void put_char(char *buf, size_t size, size_t *n, char c)
 	}
 }
 
+/*
+ * Appends len bytes of value with the exposition format's escapes (backslash,
+ * quote, newline); an escape goes in whole or not at all.
+ */
+static void put_escaped(char *buf, size_t size, size_t *n, const char *value, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = value[i];
+
+		if (c == '\\' || c == '"' || c == '\n') {
+			if (*n + 2 >= size)
+				return;
+			put_char(buf, size, n, '\\');
+		}
+		put_char(buf, size, n, c == '\n' ? 'n' : c);
+	}
+}
+
+void prom_escape(char *buf, size_t size, const char *value)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	put_escaped(buf, size, &n, value, strlen(value));
+}
+
 void prom_labels(char *buf, size_t size, const char *labels)
 {
 	const char *cursor = labels;
@@ -42,14 +69,7 @@ void prom_labels(char *buf, size_t size, const char *labels)
 			put_char(buf, size, &n, l.name[i]);
 		put_char(buf, size, &n, '=');
 		put_char(buf, size, &n, '"');
-		/* The exposition format's escapes: backslash, quote, newline. */
-		for (size_t i = 0; i < l.value_len; i++) {
-			char c = l.value[i];
-
-			if (c == '\\' || c == '"' || c == '\n')
-				put_char(buf, size, &n, '\\');
-			put_char(buf, size, &n, c == '\n' ? 'n' : c);
-		}
+		put_escaped(buf, size, &n, l.value, l.value_len);
 		put_char(buf, size, &n, '"');
 	}
 }
@@ -65,6 +85,9 @@ static void print_series(FILE *out, const char *name, const char *labels, __u64 
 	fprintf(out, "%s%s%s%s %llu\n", name, labels[0] ? "{" : "", labels, labels[0] ? "}" : "",
 		(unsigned long long)value);
 }
+
+/* The labels before a pair's: the user's, and a key's (escaped, so up to twice its length). */
+#define PREFIX_LEN (PROM_LABELS_LEN + 2 * KEY_NAME_LEN + 32)
 
 typedef void (*pair_printer)(FILE *out, const char *labels, const struct tsh_slot *slot);
 
@@ -102,22 +125,46 @@ static void print_histogram(FILE *out, const char *labels, const struct tsh_slot
 	prom_histogram(out, "tcpstatehist_state_duration_seconds", labels, slot);
 }
 
-static void for_each_pair(FILE *out, const struct snapshot *snap, const char *user,
+/* The pairs of slots with transitions; prefix ("" or `job="x",port="443",`) first in the labels. */
+static void for_each_slot(FILE *out, const struct tsh_slot *slots, const char *prefix,
 			  pair_printer print)
 {
 	unsigned int order[TSH_NSLOTS], norder = slot_display_order(order);
 
 	for (unsigned int i = 0; i < norder; i++) {
-		const struct tsh_slot *slot = &snap->slots[order[i]];
+		const struct tsh_slot *slot = &slots[order[i]];
 		const char *oldname, *newname;
-		char labels[PROM_LABELS_LEN + 96];
+		char labels[PREFIX_LEN + 96];
 
 		if (!slot->count)
 			continue;
 		slot_names(order[i], &oldname, &newname);
-		snprintf(labels, sizeof(labels), "%s%sold_state=\"%s\",new_state=\"%s\"", user,
-			 user[0] ? "," : "", oldname, newname);
+		snprintf(labels, sizeof(labels), "%sold_state=\"%s\",new_state=\"%s\"", prefix,
+			 oldname, newname);
 		print(out, labels, slot);
+	}
+}
+
+/*
+ * Per pair, after the user's labels; with --by, per key and pair instead, the
+ * key a label named as the breakdown.
+ */
+static void for_each_pair(FILE *out, const struct snapshot *snap, const char *user,
+			  const struct breakdown *by, pair_printer print)
+{
+	char value[2 * KEY_NAME_LEN], prefix[PREFIX_LEN];
+	const char *comma = user[0] ? "," : "";
+
+	if (!by) {
+		snprintf(prefix, sizeof(prefix), "%s%s", user, comma);
+		for_each_slot(out, snap->slots, prefix, print);
+		return;
+	}
+	for (size_t k = 0; k < by->n; k++) {
+		prom_escape(value, sizeof(value), by->keys[k].name);
+		snprintf(prefix, sizeof(prefix), "%s%s%s=\"%s\",", user, comma, by_name(by->by),
+			 value);
+		for_each_slot(out, by->keys[k].slots, prefix, print);
 	}
 }
 
@@ -128,13 +175,13 @@ int render_prometheus(FILE *out, const struct snapshot *snap, const struct rende
 	prom_labels(user, sizeof(user), opts->labels);
 	prom_header(out, "tcpstatehist_transitions_total", "counter",
 		    "TCP state transitions by old and new state, since attach.");
-	for_each_pair(out, snap, user, print_count);
+	for_each_pair(out, snap, user, opts->by, print_count);
 	prom_header(out, "tcpstatehist_unknown_duration_transitions_total", "counter",
 		    "Transitions whose time in the old state is not known (first seen).");
-	for_each_pair(out, snap, user, print_unknown);
+	for_each_pair(out, snap, user, opts->by, print_unknown);
 	prom_header(out, "tcpstatehist_state_duration_seconds", "histogram",
 		    "Time spent in old_state before moving to new_state, known durations.");
-	for_each_pair(out, snap, user, print_histogram);
+	for_each_pair(out, snap, user, opts->by, print_histogram);
 	prom_header(out, "tcpstatehist_missed_transitions_total", "counter",
 		    "Tracepoint hits the kernel skipped that no program recorded.");
 	print_series(out, "tcpstatehist_missed_transitions_total", user, snap->missed);

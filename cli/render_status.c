@@ -73,6 +73,11 @@ int render_status_text(FILE *out, const struct status *st)
 		(unsigned long long)(st->now > since ? st->now - since : 0));
 	fprintf(out, "pin path:     %s (layout v%u)\n", st->pin_path, m->layout_version);
 	fprintf(out, "filters:      %s\n", filters);
+	if (by_name(m->by))
+		fprintf(out, "breakdown:    by %s, at most %u keys (later keys count as other)\n",
+			by_name(m->by), st->max_keys);
+	else
+		fprintf(out, "breakdown:    none\n");
 	prom_labels(labels, sizeof(labels), m->labels);
 	fprintf(out, "labels:       %s\n", labels[0] ? labels : "none");
 	fprintf(out, "transitions:  %llu counted, %llu missed\n",
@@ -167,6 +172,13 @@ int render_status_json(FILE *out, const struct status *st)
 		json_key_u64(&w, "layout", st->meta.layout_version);
 		json_key_string(&w, "since", when);
 		put_filters_json(&w, &st->meta);
+		if (by_name(st->meta.by)) {
+			json_key_string(&w, "by", by_name(st->meta.by));
+			json_key_u64(&w, "max_keys", st->max_keys);
+		} else {
+			json_key_null(&w, "by");
+			json_key_null(&w, "max_keys");
+		}
 		render_json_labels(&w, st->meta.labels);
 		json_key_u64(&w, "transitions", st->transitions);
 		json_key_u64(&w, "missed", st->missed);

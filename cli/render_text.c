@@ -34,7 +34,7 @@ static void mean_cell(char *buf, size_t len, const struct tsh_slot *slot)
 		snprintf(buf, len, "<1us");
 }
 
-static void print_table(FILE *out, const struct snapshot *snap, const unsigned int *order,
+static void print_table(FILE *out, const struct tsh_slot *slots, const unsigned int *order,
 			unsigned int norder)
 {
 	static const double percentiles[] = { 50, 90, 99, 100 };
@@ -42,7 +42,7 @@ static void print_table(FILE *out, const struct snapshot *snap, const unsigned i
 	fprintf(out, "%-12s %-12s %10s %10s %8s %8s %8s %8s %8s\n", "OLD_STATE", "NEW_STATE",
 		"COUNT", "UNKNOWN", "MEAN", "P50", "P90", "P99", "MAX");
 	for (unsigned int i = 0; i < norder; i++) {
-		const struct tsh_slot *slot = &snap->slots[order[i]];
+		const struct tsh_slot *slot = &slots[order[i]];
 		const char *oldname, *newname;
 		char mean[16], cells[4][16];
 
@@ -107,6 +107,23 @@ void render_text_histogram(FILE *out, const struct tsh_slot *slot, bool ms)
 	}
 }
 
+/* A table per key with transitions, largest first, other last. */
+static void print_breakdown(FILE *out, const struct breakdown *by, const unsigned int *order,
+			    unsigned int norder)
+{
+	for (size_t i = 0; i < by->n; i++) {
+		const struct key_counts *k = &by->keys[i];
+		__u64 total = key_total(k);
+
+		if (!total)
+			continue;
+		fprintf(out, "\n%s %s%s%s%s: %llu transitions\n", by_name(by->by), k->name,
+			k->alias[0] ? " (" : "", k->alias, k->alias[0] ? ")" : "",
+			(unsigned long long)total);
+		print_table(out, k->slots, order, norder);
+	}
+}
+
 int render_text(FILE *out, const struct snapshot *snap, const struct render_opts *opts)
 {
 	unsigned int order[TSH_NSLOTS], norder = slot_display_order(order);
@@ -123,7 +140,7 @@ int render_text(FILE *out, const struct snapshot *snap, const struct render_opts
 	if (!snapshot_total(snap))
 		fprintf(out, "no TCP state transitions\n");
 	else
-		print_table(out, snap, order, norder);
+		print_table(out, snap->slots, order, norder);
 	fprintf(out, "missed: %llu%s\n", (unsigned long long)snap->missed,
 		opts->filtered ? " (every socket on the machine, before the filters)" : "");
 	if (labels_any(opts->labels)) {
@@ -132,6 +149,8 @@ int render_text(FILE *out, const struct snapshot *snap, const struct render_opts
 		prom_labels(labels, sizeof(labels), opts->labels);
 		fprintf(out, "labels: %s\n", labels);
 	}
+	if (opts->by)
+		print_breakdown(out, opts->by, order, norder);
 	for (unsigned int i = 0; i < norder; i++) {
 		const struct tsh_slot *slot = &snap->slots[order[i]];
 		const char *oldname, *newname;

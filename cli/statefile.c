@@ -18,9 +18,11 @@
 #include "util.h"
 
 /*
- * v2: magic, version, layout, slots, buckets, flags, attach id and time, the
- * pin path in PATH_MAX bytes, the snapshot, a checksum. v1 (read, never
- * written) had no flags and 256 bytes of pin path.
+ * v3: magic, version, layout, slots, buckets, flags, attach id and time, the
+ * pin path in PATH_MAX bytes, the snapshot, the number of keys of the
+ * breakdown and each key (its value, its flags, its slots), a checksum. v2
+ * had no keys; v1 (both read, never written) no flags either, and 256 bytes
+ * of pin path.
  */
 #define MAGIC_LEN 8
 #define V1_PATH_LEN 256
@@ -30,11 +32,14 @@
 #define CHECKSUM_LEN 8
 #define V1_SIZE (HEADER_LEN(V1_PATH_LEN, 4) + BODY_LEN + CHECKSUM_LEN)
 #define V2_SIZE (HEADER_LEN(STATEFILE_PATH_LEN, 5) + BODY_LEN + CHECKSUM_LEN)
+#define KEY_LEN (8 + 4 + TSH_NSLOTS * SLOT_WORDS * 8)
+#define V3_SIZE(nkeys) (V2_SIZE + 4 + (nkeys)*KEY_LEN)
 #define FLAG_PENDING 1u
+#define KEY_FLAG_OTHER 1u
 
-size_t statefile_size(void)
+size_t statefile_size(size_t nkeys)
 {
-	return V2_SIZE;
+	return V3_SIZE(nkeys);
 }
 
 /* FNV-1a, 64 bits: catches truncation and bit rot, not an adversary. */
@@ -83,12 +88,27 @@ static __u64 get_u64(const unsigned char **p)
 	return v;
 }
 
-int statefile_encode(const struct statefile_owner *owner, const struct snapshot *snap, void *buf,
-		     size_t len)
+static unsigned char *put_slots(unsigned char *p, const struct tsh_slot *slots)
+{
+	for (unsigned int s = 0; s < TSH_NSLOTS; s++) {
+		const struct tsh_slot *slot = &slots[s];
+
+		p = put_u64(p, slot->count);
+		p = put_u64(p, slot->unknown);
+		p = put_u64(p, slot->sum_ns);
+		for (unsigned int b = 0; b < TSH_NBUCKETS; b++)
+			p = put_u64(p, slot->buckets[b]);
+	}
+	return p;
+}
+
+int statefile_encode(const struct statefile_owner *owner, const struct snapshot *snap,
+		     const struct breakdown *by, void *buf, size_t len)
 {
 	unsigned char *start = buf, *p = buf;
+	size_t nkeys = by ? by->n : 0;
 
-	if (len < statefile_size())
+	if (len < statefile_size(nkeys))
 		return -ENOSPC;
 	memcpy(p, STATEFILE_MAGIC, MAGIC_LEN);
 	p += MAGIC_LEN;
@@ -105,14 +125,12 @@ int statefile_encode(const struct statefile_owner *owner, const struct snapshot 
 	p = put_u64(p, snap->missed);
 	p = put_u64(p, snap->taken_ns);
 	p = put_u64(p, snap->taken_realtime);
-	for (unsigned int s = 0; s < TSH_NSLOTS; s++) {
-		const struct tsh_slot *slot = &snap->slots[s];
-
-		p = put_u64(p, slot->count);
-		p = put_u64(p, slot->unknown);
-		p = put_u64(p, slot->sum_ns);
-		for (unsigned int b = 0; b < TSH_NBUCKETS; b++)
-			p = put_u64(p, slot->buckets[b]);
+	p = put_slots(p, snap->slots);
+	p = put_u32(p, nkeys);
+	for (size_t k = 0; k < nkeys; k++) {
+		p = put_u64(p, by->keys[k].key);
+		p = put_u32(p, by->keys[k].other ? KEY_FLAG_OTHER : 0);
+		p = put_slots(p, by->keys[k].slots);
 	}
 	statefile_seal(start, p - start + CHECKSUM_LEN);
 	return 0;
@@ -138,21 +156,86 @@ static int reject(char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
+static void get_slots(const unsigned char **p, struct tsh_slot *slots)
+{
+	for (unsigned int s = 0; s < TSH_NSLOTS; s++) {
+		struct tsh_slot *slot = &slots[s];
+
+		slot->count = get_u64(p);
+		slot->unknown = get_u64(p);
+		slot->sum_ns = get_u64(p);
+		for (unsigned int b = 0; b < TSH_NBUCKETS; b++)
+			slot->buckets[b] = get_u64(p);
+	}
+}
+
+/* The size a record of this version says it has: v3 counts its keys. */
+static int record_size(const unsigned char *start, size_t len, __u32 version, size_t *want,
+		       char *err, size_t errlen)
+{
+	const unsigned char *p = start + V2_SIZE - CHECKSUM_LEN;
+	__u32 nkeys;
+
+	if (version == 1 || version == 2) {
+		*want = version == 1 ? V1_SIZE : V2_SIZE;
+		return 0;
+	}
+	if (len < V3_SIZE(0))
+		return reject(err, errlen, "truncated or padded: %zu bytes, want at least %zu", len,
+			      (size_t)V3_SIZE(0));
+	nkeys = get_u32(&p);
+	if (nkeys > STATEFILE_MAX_KEYS)
+		return reject(err, errlen, "%u keys, at most %d", nkeys, STATEFILE_MAX_KEYS);
+	*want = V3_SIZE(nkeys);
+	return 0;
+}
+
+/* The keys of a v3 record, at p; by->keys allocated here. */
+static int get_keys(const unsigned char *p, struct breakdown *by, char *err, size_t errlen)
+{
+	__u32 nkeys = get_u32(&p);
+
+	by->n = 0;
+	by->keys = calloc(nkeys ? nkeys : 1, sizeof(*by->keys));
+	if (!by->keys)
+		return reject(err, errlen, "out of memory");
+	for (__u32 k = 0; k < nkeys; k++) {
+		struct key_counts *key = &by->keys[k];
+		__u32 flags;
+
+		key->key = get_u64(&p);
+		flags = get_u32(&p);
+		if (flags & ~KEY_FLAG_OTHER) {
+			breakdown_free(by);
+			return reject(err, errlen, "unknown key flags 0x%x", flags);
+		}
+		key->other = flags & KEY_FLAG_OTHER;
+		get_slots(&p, key->slots);
+	}
+	by->n = nkeys;
+	return 0;
+}
+
 int statefile_decode(const void *buf, size_t len, struct statefile_owner *owner,
-		     struct snapshot *out, char *err, size_t errlen)
+		     struct snapshot *out, struct breakdown *by, char *err, size_t errlen)
 {
 	const unsigned char *start = buf, *p = buf, *tail;
 	__u32 version, layout, nslots, nbuckets, flags = 0;
-	size_t path_len, want;
+	size_t path_len, want = 0;
+	int ret;
 
+	if (by)
+		*by = (struct breakdown){ 0 };
 	if (len < MAGIC_LEN + 4 || memcmp(p, STATEFILE_MAGIC, MAGIC_LEN))
 		return reject(err, errlen, "not a tcpstatehist state file");
 	p += MAGIC_LEN;
 	version = get_u32(&p);
-	if (version != 1 && version != STATEFILE_VERSION)
-		return reject(err, errlen, "state file format v%u, this binary reads v1 and v%d",
+	if (version < 1 || version > STATEFILE_VERSION)
+		return reject(err, errlen, "state file format v%u, this binary reads v1 to v%d",
 			      version, STATEFILE_VERSION);
-	want = version == 1 ? V1_SIZE : V2_SIZE;
+	ret = record_size(start, len, version, &want, err, errlen);
+	if (ret)
+		return ret;
 	path_len = version == 1 ? V1_PATH_LEN : STATEFILE_PATH_LEN;
 	if (len != want)
 		return reject(err, errlen, "truncated or padded: %zu bytes, want %zu", len, want);
@@ -181,16 +264,10 @@ int statefile_decode(const void *buf, size_t len, struct statefile_owner *owner,
 	out->missed = get_u64(&p);
 	out->taken_ns = get_u64(&p);
 	out->taken_realtime = get_u64(&p);
-	for (unsigned int s = 0; s < TSH_NSLOTS; s++) {
-		struct tsh_slot *slot = &out->slots[s];
-
-		slot->count = get_u64(&p);
-		slot->unknown = get_u64(&p);
-		slot->sum_ns = get_u64(&p);
-		for (unsigned int b = 0; b < TSH_NBUCKETS; b++)
-			slot->buckets[b] = get_u64(&p);
-	}
-	return 0;
+	get_slots(&p, out->slots);
+	if (version < 3 || !by)
+		return 0;
+	return get_keys(p, by, err, errlen);
 }
 
 int statefile_lock(const char *path, char *err, size_t errlen)
@@ -221,9 +298,9 @@ int statefile_lock(const char *path, char *err, size_t errlen)
 }
 
 int statefile_read(const char *path, struct statefile_owner *owner, struct snapshot *snap,
-		   bool *found, char *err, size_t errlen)
+		   struct breakdown *by, bool *found, char *err, size_t errlen)
 {
-	size_t want = V2_SIZE + 1, got = 0;
+	size_t want = V3_SIZE(STATEFILE_MAX_KEYS) + 1, got = 0;
 	unsigned char *buf;
 	struct stat st;
 	int fd, ret;
@@ -244,6 +321,9 @@ int statefile_read(const char *path, struct statefile_owner *owner, struct snaps
 		snprintf(err, errlen, "not a regular file");
 		return -EINVAL;
 	}
+	/* The largest state there can be, read whole; one byte more, so a longer one is refused. */
+	if ((size_t)st.st_size < want)
+		want = st.st_size + 1;
 	buf = malloc(want);
 	if (!buf) {
 		close(fd);
@@ -265,7 +345,7 @@ int statefile_read(const char *path, struct statefile_owner *owner, struct snaps
 			break;
 		got += n;
 	}
-	ret = statefile_decode(buf, got, owner, snap, err, errlen);
+	ret = statefile_decode(buf, got, owner, snap, by, err, errlen);
 	*found = !ret;
 out:
 	free(buf);
@@ -273,21 +353,31 @@ out:
 	return ret;
 }
 
-static int write_state(FILE *out, const void *buf)
+struct encoded {
+	const void *buf;
+	size_t len;
+};
+
+static int write_state(FILE *out, const void *arg)
 {
-	return fwrite(buf, statefile_size(), 1, out) == 1 ? 0 : -1;
+	const struct encoded *e = arg;
+
+	return fwrite(e->buf, e->len, 1, out) == 1 ? 0 : -1;
 }
 
 int statefile_write(const char *path, const struct statefile_owner *owner,
-		    const struct snapshot *snap, char *err, size_t errlen)
+		    const struct snapshot *snap, const struct breakdown *by, char *err,
+		    size_t errlen)
 {
-	unsigned char *buf = malloc(statefile_size());
+	size_t len = statefile_size(by ? by->n : 0);
+	unsigned char *buf = malloc(len);
+	struct encoded e = { buf, len };
 	int ret;
 
 	if (!buf)
 		return set_err(err, errlen, -ENOMEM, "out of memory");
-	statefile_encode(owner, snap, buf, statefile_size());
-	ret = replace_file(path, 0600, write_state, buf, err, errlen);
+	statefile_encode(owner, snap, by, buf, len);
+	ret = replace_file(path, 0600, write_state, &e, err, errlen);
 	free(buf);
 	return ret;
 }

@@ -10,10 +10,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
+#include "breakdown.h"
 #include "snapshot.h"
 
 #define STATEFILE_MAGIC "TSHSTATE"
-#define STATEFILE_VERSION 2
+#define STATEFILE_VERSION 3
 #define STATEFILE_PATH_LEN 4096 /* PATH_MAX: the canonical pin path, whole */
 
 /* The attach a state was taken from, and whether the run that saved it committed. */
@@ -28,12 +29,18 @@ struct statefile_owner {
 	bool pending;
 };
 
-/* Bytes of every encoded state. */
-size_t statefile_size(void);
+/* The most keys a state holds: --by's keys and other. */
+#define STATEFILE_MAX_KEYS (MAX_KEYS_MAX + 1)
 
-/* Writes statefile_size() bytes to buf; 0, or -ENOSPC when len is short. */
-int statefile_encode(const struct statefile_owner *owner, const struct snapshot *snap, void *buf,
-		     size_t len);
+/* Bytes of an encoded state with nkeys keys (0 without --by). */
+size_t statefile_size(size_t nkeys);
+
+/*
+ * Writes statefile_size(by->n) bytes to buf (by NULL: no keys); 0, or
+ * -ENOSPC when len is short.
+ */
+int statefile_encode(const struct statefile_owner *owner, const struct snapshot *snap,
+		     const struct breakdown *by, void *buf, size_t len);
 
 /*
  * Writes the checksum of a record of len bytes into its last 8: what encode
@@ -44,10 +51,11 @@ void statefile_seal(void *buf, size_t len);
 /*
  * Parses len bytes. 0, or -EINVAL with a one-line reason in err (wrong
  * magic, version, layout, size or checksum). Touches nothing but its
- * arguments.
+ * arguments. With by, the keys too (allocated; none in a v1 or v2 state;
+ * by->by is left TSH_BY_NONE: the pins say which key it is).
  */
 int statefile_decode(const void *buf, size_t len, struct statefile_owner *owner,
-		     struct snapshot *out, char *err, size_t errlen);
+		     struct snapshot *out, struct breakdown *by, char *err, size_t errlen);
 
 /*
  * Takes an exclusive lock on PATH.lock (created 0600), held until the
@@ -63,10 +71,11 @@ int statefile_lock(const char *path, char *err, size_t errlen);
  * exist. A negative errno with err filled in otherwise (symlinks, garbage).
  */
 int statefile_read(const char *path, struct statefile_owner *owner, struct snapshot *snap,
-		   bool *found, char *err, size_t errlen);
+		   struct breakdown *by, bool *found, char *err, size_t errlen);
 
-/* Replaces PATH atomically (replace_file), mode 0600. */
+/* Replaces PATH atomically (replace_file), mode 0600; by may be NULL. */
 int statefile_write(const char *path, const struct statefile_owner *owner,
-		    const struct snapshot *snap, char *err, size_t errlen);
+		    const struct snapshot *snap, const struct breakdown *by, char *err,
+		    size_t errlen);
 
 #endif /* TSH_STATEFILE_H */

@@ -11,7 +11,7 @@
  * Bumped whenever anything below changes shape: pinned maps written by one
  * layout must never be read by a binary built for another.
  */
-#define TSH_LAYOUT_VERSION 5
+#define TSH_LAYOUT_VERSION 6
 
 /* Not every file that includes this header uses every table in it. */
 #define TSH_UNUSED __attribute__((unused))
@@ -173,6 +173,28 @@ struct tsh_trace_record {
 	char comm[TSH_TRACE_COMM_LEN];
 };
 
+/*
+ * Breakdowns (--by): what a transition is counted under, besides the machine-wide
+ * table. The values are part of the pinned layout (tsh_meta.by).
+ */
+enum tsh_by {
+	TSH_BY_NONE = 0,
+	TSH_BY_PORT,   /* the server's port: local if accepting, remote if connecting */
+	TSH_BY_LPORT,  /* the local port */
+	TSH_BY_RPORT,  /* the remote port */
+	TSH_BY_CGROUP, /* the socket's cgroup v2 id */
+	TSH_BY_NETNS,  /* the socket's network namespace inode */
+	TSH_NBY,
+};
+
+/* The index of the overflow table: keys beyond max_keys count there, as "other". */
+#define TSH_KEY_OTHER 0
+
+/* One key's counters, shared by every CPU (atomic adds); count left 0 as in tsh_slot. */
+struct tsh_key_table {
+	struct tsh_slot slots[TSH_NSLOTS];
+};
+
 /* Port filter sets: one bit per port, indexed by tsh_port_set. */
 #define TSH_PORTSET_WORDS (65536 / 64)
 struct tsh_portset {
@@ -279,7 +301,8 @@ struct tsh_meta {
 	__u64 attach_id;	  /* random: tells one attach from the next */
 	__u64 attach_realtime_ns; /* when attached, since the epoch */
 	__u32 netns_inode;	  /* -N filter, 0 = any */
-	__u32 reserved;
+	/* enum tsh_by: the breakdown (--by), TSH_BY_NONE = none */
+	__u32 by;
 	char lports[TSH_META_SPEC_LEN];	    /* -L list as given, "" = any */
 	char rports[TSH_META_SPEC_LEN];	    /* -D list as given, "" = any */
 	char netns_path[TSH_META_PATH_LEN]; /* -N path as given, "" = any */

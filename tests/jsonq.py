@@ -21,7 +21,7 @@ schema of every object, and answers one query:
 import json
 import sys
 
-TOP_KEYS = {"time", "interval_s", "since", "total", "missed", "labels", "transitions"}
+TOP_KEYS = {"time", "interval_s", "since", "total", "missed", "labels", "by", "transitions"}
 PAIR_KEYS = {"old_state", "new_state", "count", "unknown", "sum_ns", "p50_us", "p90_us",
              "p99_us", "max_us", "buckets"}
 
@@ -37,8 +37,12 @@ def check_summary(obj):
     if not isinstance(obj["transitions"], list):
         fail("transitions is not an array")
     total = 0
+    # With --by, each transition also names its key (a netns also its name).
+    key_fields = set()
+    if obj["by"] is not None:
+        key_fields = {obj["by"]} | ({"netns_name"} if obj["by"] == "netns" else set())
     for t in obj["transitions"]:
-        if set(t) != PAIR_KEYS:
+        if set(t) != PAIR_KEYS | key_fields:
             fail("bad transition keys: %r" % sorted(t))
         if not isinstance(t["buckets"], list):
             fail("buckets is not an array")

@@ -114,6 +114,54 @@ wait_exit() {
 	return 1
 }
 
+# start_live OUT ARGS...: the live view in the background, its output to OUT: JSON
+# unless ARGS choose a format with -f. The caller stops it with stop_live.
+start_live() {
+	local out=$1 format=(-f json)
+	shift
+	case " $* " in *" -f "*) format=() ;; esac
+	"$TSH" "${format[@]}" "$@" >"$out" 2>"$out.err" &
+	LIVE_PID=$!
+	if ! wait_attached "$LIVE_PID"; then
+		kill "$LIVE_PID" 2>/dev/null
+		wait "$LIVE_PID"
+		not_ok "live view attaches ($*)" "$(cat "$out.err")"
+		return 1
+	fi
+}
+
+# live_test_setup: what a test of the live view starts with: a namespace (NS,
+# NSPATH), a scratch directory (TMP), TRAFFIC to run tests/traffic.py in the
+# namespace, and the live view (LIVE_PID) stopped on exit. Exits the test when
+# no namespace can be made.
+live_test_setup() {
+	NS=$(new_netns) || { not_ok "create a network namespace"; finish; exit 1; }
+	NSPATH=/run/netns/$NS
+	TMP=$(mktemp -d)
+	on_exit "rm -rf $TMP"
+	on_exit 'kill -TERM $LIVE_PID; wait $LIVE_PID'
+	TRAFFIC="ip netns exec $NS python3 $TOP/tests/traffic.py"
+}
+
+# fin_truth N [RUNS]: "OLD NEW COUNT" of N FIN-closed connections made by
+# tests/traffic.py, both ends, and of its listener over RUNS runs (1).
+fin_truth() {
+	local n=$1 runs=${2:-1}
+	printf '%s\n' "CLOSE SYN_SENT $n" "SYN_SENT ESTABLISHED $n" "ESTABLISHED FIN_WAIT1 $n" \
+		"FIN_WAIT1 FIN_WAIT2 $n" "FIN_WAIT2 FIN_WAIT2 $n" "FIN_WAIT2 TIME_WAIT $n" \
+		"LISTEN SYN_RECV $n" \
+		"SYN_RECV ESTABLISHED $n" "ESTABLISHED CLOSE_WAIT $n" "CLOSE_WAIT LAST_ACK $n" \
+		"LAST_ACK CLOSE $n" "CLOSE LISTEN $runs" "LISTEN CLOSE $runs"
+}
+
+# stop_live: SIGTERM prints the partial interval; the exit status must be 0. (SIGINT
+# would be ignored: a background job of a non-interactive shell starts with
+# SIGINT ignored, and the tool keeps an ignored SIGINT ignored.)
+stop_live() {
+	kill -TERM "$LIVE_PID"
+	wait "$LIVE_PID"
+}
+
 # reset_connections NS N PORT: N loopback connections to a listener on PORT
 # in namespace NS; each client closes with a RST, the server reads it and
 # closes. Per connection, 3 transitions on each side; the listener adds

@@ -5,44 +5,7 @@
 # skip events (missed > 0), a check accepts counted <= truth <= counted + missed.
 source "$(dirname "$0")/../lib.sh"
 
-NS=$(new_netns) || { not_ok "create a network namespace"; finish; exit 1; }
-NSPATH=/run/netns/$NS
-TMP=$(mktemp -d)
-on_exit "rm -rf $TMP"
-on_exit 'kill -TERM $LIVE_PID; wait $LIVE_PID'
-TRAFFIC="ip netns exec $NS python3 $TOP/tests/traffic.py"
-
-# start_live OUT ARGS...: the live view in the background, JSON to OUT.
-start_live() {
-	local out=$1
-	shift
-	"$TSH" -f json "$@" >"$out" 2>"$out.err" &
-	LIVE_PID=$!
-	if ! wait_attached "$LIVE_PID"; then
-		kill "$LIVE_PID" 2>/dev/null
-		wait "$LIVE_PID"
-		not_ok "live view attaches ($*)" "$(cat "$out.err")"
-		return 1
-	fi
-}
-
-# stop_live: SIGTERM prints the partial interval; the exit status must be 0. (SIGINT
-# would be ignored: a background job of a non-interactive shell starts with
-# SIGINT ignored, and the tool keeps an ignored SIGINT ignored.)
-stop_live() {
-	kill -TERM "$LIVE_PID"
-	wait "$LIVE_PID"
-}
-
-
-fin_truth() {
-	local n=$1 runs=${2:-1}
-	printf '%s\n' "CLOSE SYN_SENT $n" "SYN_SENT ESTABLISHED $n" "ESTABLISHED FIN_WAIT1 $n" \
-		"FIN_WAIT1 FIN_WAIT2 $n" "FIN_WAIT2 FIN_WAIT2 $n" "FIN_WAIT2 TIME_WAIT $n" \
-		"LISTEN SYN_RECV $n" \
-		"SYN_RECV ESTABLISHED $n" "ESTABLISHED CLOSE_WAIT $n" "CLOSE_WAIT LAST_ACK $n" \
-		"LAST_ACK CLOSE $n" "CLOSE LISTEN $runs" "LISTEN CLOSE $runs"
-}
+live_test_setup
 
 for family in 4 6; do
 	flag=$([ $family = 6 ] && echo -6)

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <sys/socket.h>
 #include "args.h"
+#include "breakdown.h"
 #include "pins.h"
 #include "unit.h"
 
@@ -641,7 +642,37 @@ static void test_state_list(void)
 	CHECK_EQ_U64(-EINVAL, parse_state_list("CLOSE ", &states));
 }
 
+static void test_by(void)
+{
+	struct config cfg;
+	char err[256];
+
+	CHECK_EQ_U64(PARSE_OK, parse(ARGV("--by", "cgroup"), &cfg, err, sizeof(err)));
+	CHECK_EQ_U64(TSH_BY_CGROUP, cfg.by);
+	CHECK_EQ_U64(MAX_KEYS_DEFAULT, cfg.max_keys);
+	CHECK_EQ_U64(PARSE_OK,
+		     parse(ARGV("--by", "port", "--max-keys", "3"), &cfg, err, sizeof(err)));
+	CHECK_EQ_U64(TSH_BY_PORT, cfg.by);
+	CHECK_EQ_U64(3, cfg.max_keys);
+	CHECK_EQ_U64(PARSE_OK, parse(ARGV(), &cfg, err, sizeof(err)));
+	CHECK_EQ_U64(TSH_BY_NONE, cfg.by);
+	CHECK_EQ_U64(0, cfg.max_keys);
+	CHECK_PARSE_ERROR("--by", "'pid'", "--by", "pid");
+	CHECK_PARSE_ERROR("--by", "twice", "--by", "port", "--by", "lport");
+	CHECK_PARSE_ERROR("--max-keys", "'0'", "--by", "port", "--max-keys", "0");
+	CHECK_PARSE_ERROR("--max-keys", "'4097'", "--by", "port", "--max-keys", "4097");
+	CHECK_PARSE_ERROR("--max-keys", "needs --by", "--max-keys", "3");
+	CHECK_PARSE_ERROR("--by", "does not apply", "snapshot", "--by", "port");
+	CHECK_PARSE_ERROR("--by", "does not apply", "sockets", "--by", "port");
+	CHECK_EQ_U64(PARSE_OK, parse(ARGV("--cgroup", "/sys/fs/cgroup/a"), &cfg, err, sizeof(err)));
+	CHECK_STR("/sys/fs/cgroup/a", cfg.cgroup_path);
+	CHECK_PARSE_ERROR("--cgroup", "empty path", "--cgroup", "");
+	CHECK_PARSE_ERROR("--cgroup", "twice", "--cgroup", "/a", "--cgroup", "/b");
+	CHECK_PARSE_ERROR("--cgroup", "does not apply", "attach", "--cgroup", "/a");
+}
+
 UNIT_TESTS(args_tests) = {
+	{ "args: --by, --max-keys and --cgroup", test_by },
 	{ "args: defaults", test_defaults },
 	{ "args: INTERVAL and COUNT", test_interval_and_count },
 	{ "args: bad INTERVAL named", test_interval_errors },

@@ -151,10 +151,10 @@ static void test_json(void)
 	char *got = rendered(render_json, "service=web\nteam=a\"b\\c\n");
 
 	CHECK(got && strstr(got, ",\"missed\":4,\"labels\":{\"service\":\"web\","
-				 "\"team\":\"a\\\"b\\\\c\"},\"transitions\":["));
+				 "\"team\":\"a\\\"b\\\\c\"},\"by\":null,\"transitions\":["));
 	free(got);
 	got = rendered(render_json, NULL);
-	CHECK(got && strstr(got, ",\"missed\":4,\"labels\":{},\"transitions\":["));
+	CHECK(got && strstr(got, ",\"missed\":4,\"labels\":{},\"by\":null,\"transitions\":["));
 	free(got);
 }
 

@@ -221,7 +221,7 @@ static void test_json(void)
 	tzset();
 	sample_snapshot(&snap);
 	CHECK_RENDER("{\"time\":\"2023-11-14T22:13:20Z\",\"interval_s\":null,"
-		     "\"since\":\"2023-11-14T19:26:40Z\",\"total\":6,\"missed\":2,\"labels\":{},\"transitions\":["
+		     "\"since\":\"2023-11-14T19:26:40Z\",\"total\":6,\"missed\":2,\"labels\":{},\"by\":null,\"transitions\":["
 		     "{\"old_state\":\"SYN_SENT\",\"new_state\":\"ESTABLISHED\",\"count\":3,"
 		     "\"unknown\":0,\"sum_ns\":55000,\"p50_us\":32,\"p90_us\":32,\"p99_us\":32,"
 		     "\"max_us\":32,\"buckets\":[{\"le_us\":8,\"count\":1},{\"le_us\":32,"
@@ -240,7 +240,7 @@ static void test_json(void)
 	snap.missed = 0;
 	/* One transition, one bucket: both stay arrays. */
 	CHECK_RENDER("{\"time\":\"2023-11-14T22:13:20Z\",\"interval_s\":0.500000,\"since\":null,"
-		     "\"total\":1,\"missed\":0,\"labels\":{},\"transitions\":["
+		     "\"total\":1,\"missed\":0,\"labels\":{},\"by\":null,\"transitions\":["
 		     "{\"old_state\":\"SYN_SENT\",\"new_state\":\"ESTABLISHED\",\"count\":1,"
 		     "\"unknown\":0,\"sum_ns\":5000,\"p50_us\":8,\"p90_us\":8,\"p99_us\":8,"
 		     "\"max_us\":8,\"buckets\":[{\"le_us\":8,\"count\":1}]}]}\n",
@@ -252,7 +252,7 @@ static void test_json(void)
 	snap.slots[SLOT_SS_EST].buckets[10] = 1;
 	snap.slots[SLOT_SS_EST].sum_ns = 1500000;
 	CHECK_RENDER("{\"time\":\"2023-11-14T22:13:20Z\",\"interval_s\":0.500000,\"since\":null,"
-		     "\"total\":101,\"missed\":0,\"labels\":{},\"transitions\":["
+		     "\"total\":101,\"missed\":0,\"labels\":{},\"by\":null,\"transitions\":["
 		     "{\"old_state\":\"SYN_SENT\",\"new_state\":\"ESTABLISHED\",\"count\":101,"
 		     "\"unknown\":0,\"sum_ns\":1500000,\"p50_us\":8,\"p90_us\":8,\"p99_us\":8,"
 		     "\"max_us\":1024,\"buckets\":[{\"le_us\":8,\"count\":100},"
@@ -268,7 +268,7 @@ static void test_json_empty_and_other(void)
 	memset(&snap, 0, sizeof(snap));
 	snap.taken_realtime = T_TAKEN;
 	CHECK_RENDER("{\"time\":\"2023-11-14T22:13:20Z\",\"interval_s\":1.000000,\"since\":null,"
-		     "\"total\":0,\"missed\":0,\"labels\":{},\"transitions\":[]}\n",
+		     "\"total\":0,\"missed\":0,\"labels\":{},\"by\":null,\"transitions\":[]}\n",
 		     render_json, &snap, &opts);
 
 	/* OTHER is named; a duration in the overflow bucket has no bound: null. */
@@ -278,7 +278,7 @@ static void test_json_empty_and_other(void)
 	snap.slots[TSH_SLOT_OTHER].sum_ns = 200000000000000ull;
 	snap.missed = 9;
 	CHECK_RENDER("{\"time\":\"2023-11-14T22:13:20Z\",\"interval_s\":1.000000,\"since\":null,"
-		     "\"total\":2,\"missed\":9,\"labels\":{},\"transitions\":["
+		     "\"total\":2,\"missed\":9,\"labels\":{},\"by\":null,\"transitions\":["
 		     "{\"old_state\":\"OTHER\",\"new_state\":\"OTHER\",\"count\":2,\"unknown\":0,"
 		     "\"sum_ns\":200000000000000,\"p50_us\":1,\"p90_us\":null,\"p99_us\":null,"
 		     "\"max_us\":null,\"buckets\":[{\"le_us\":1,\"count\":1},"

@@ -57,6 +57,7 @@ static const char sample_head[] =
 	"attached:     yes, since 2023-11-14T19:26:40Z (100 s ago)\n"
 	"pin path:     /sys/fs/bpf/tcpstatehist (layout v3)\n"
 	"filters:      -4 -L 80,443 -N /run/netns/a\"b\n"
+	"breakdown:    none\n"
 	"labels:       service=\"web\",team=\"a\\\"b\\\\c\"\n"
 	"transitions:  12 counted, 1 missed\n"
 	"start slots:  2 sockets fell back to socket storage (slot taken), 3 slots taken over "
@@ -118,6 +119,15 @@ static void test_text_no_filters_clock_behind(void)
 	CHECK(strstr(got, "attached:     yes, since 2023-11-14T19:26:40Z (0 s ago)\n"));
 	CHECK(strstr(got, "filters:      none\n"));
 	free(got);
+	st.meta.by = TSH_BY_CGROUP;
+	st.max_keys = 64;
+	got = rendered(render_status_text, &st);
+	CHECK(strstr(got,
+		     "breakdown:    by cgroup, at most 64 keys (later keys count as other)\n"));
+	free(got);
+	got = rendered(render_status_json, &st);
+	CHECK(strstr(got, "\"by\":\"cgroup\",\"max_keys\":64,"));
+	free(got);
 }
 
 static void test_not_attached(void)
@@ -144,6 +154,7 @@ static void test_json(void)
 		"{\"attached\":true,\"pin_path\":\"/sys/fs/bpf/tcpstatehist\",\"layout\":3,"
 		"\"since\":\"2023-11-14T19:26:40Z\",\"filters\":{\"family\":\"ipv4\","
 		"\"lports\":\"80,443\",\"rports\":null,\"netns\":\"/run/netns/a\\\"b\"},"
+		"\"by\":null,\"max_keys\":null,"
 		"\"labels\":{\"service\":\"web\",\"team\":\"a\\\"b\\\\c\"},"
 		"\"transitions\":12,\"missed\":1,\"start_fallbacks\":2,\"start_reclaims\":3,"
 		"\"memlock_bytes\":4096,\"stats\":{\"source\":\"window\",\"window_s\":1,"
