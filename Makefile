@@ -19,10 +19,11 @@ LDLIBS := -lbpf -lelf -lz -lm
 # Pure stages: no kernel, no libbpf; the unit tests link only these.
 PURE_SRCS := cli/util.c cli/json_writer.c cli/labels.c cli/args.c cli/hist.c cli/snapshot.c cli/statefile.c \
 	cli/render_text.c cli/render_json.c cli/render_prom.c cli/render_status.c cli/common.c \
-	cli/census.c cli/render_sockets.c cli/breakdown.c
+	cli/census.c cli/render_sockets.c cli/breakdown.c cli/render_trace.c
 KERNEL_SRCS := cli/audit.c cli/collector.c cli/loader.c cli/pins.c \
 	cli/cmd_live.c cli/cmd_attach.c cli/cmd_snapshot.c cli/cmd_status.c cli/main.c \
-	cli/census_walk.c cli/cgroups.c cli/cmd_sockets.c cli/breakdown_names.c
+	cli/census_walk.c cli/cgroups.c cli/cmd_sockets.c cli/breakdown_names.c cli/session.c \
+	cli/cmd_trace.c
 PURE_OBJS := $(PURE_SRCS:cli/%.c=$(OUTPUT)/%.o)
 KERNEL_OBJS := $(KERNEL_SRCS:cli/%.c=$(OUTPUT)/%.o)
 HEADERS := $(wildcard include/*.h cli/*.h)

@@ -10,6 +10,8 @@
 #   C  classic tcpstates (libbpf-tools), output to /dev/null
 #   D  an empty tp_btf program on sock:inet_sock_set_state (.output/bench/empty_loader)
 #   E  B with --no-audit: the difference to B is the audit's cost (rate only: no BPF time)
+#   T  tcpstatehist trace -N NS >/dev/null: a text record per transition (against A and C)
+#   M  tcpstatehist trace --min-duration 1s -N NS >/dev/null (against B: the filtered trace)
 # Each round: loadgen -n N -t 2 -c KIND in a network namespace made here.
 #
 # Phase 1 (rate): ROUNDS x (A B C D) per KIND, kernel.bpf_stats_enabled off: connections/s,
@@ -23,9 +25,9 @@
 #   tcpstatehist and then with tcpstates: unknown / zero durations and map memory.
 #
 # Env: ROUNDS (3) STATS_ROUNDS (2) N (200000) KINDS ("sfin"; "sfin rst" for both) SCALE (1)
-# SCALE_N (100000) SCALE_HOLD_MS (10000) SCALE_PER (9000) CONFIGS ("A B E P G C D": phase 1's
-# configurations, in their order; phase 2 measures those of B C D P G among them; P and G are
-# B with --by port and --by cgroup)
+# SCALE_N (100000) SCALE_HOLD_MS (10000) SCALE_PER (9000) CONFIGS ("A B E P G C D T M": phase
+# 1's configurations, in their order; phase 2 measures those of B C D P G T M among them; P and
+# G are B with --by port and --by cgroup, T and M the trace)
 # Output: a summary on stdout and in bench/results/bench-DATE.txt; raw rows in
 # .output/bench-DATE/rows.jsonl.
 set -u
@@ -34,7 +36,7 @@ ROUNDS=${ROUNDS:-3}
 STATS_ROUNDS=${STATS_ROUNDS:-2}
 N=${N:-200000}
 KINDS=${KINDS:-sfin}
-CONFIGS=${CONFIGS:-A B E P G C D}
+CONFIGS=${CONFIGS:-A B E P G C D T M}
 SCALE=${SCALE:-1}
 SCALE_N=${SCALE_N:-100000}
 SCALE_HOLD_MS=${SCALE_HOLD_MS:-10000}
@@ -84,6 +86,23 @@ memlock_of() {	# bytes_memlock of the tracer's maps, summed
 	awk 'FNR == 1 {v = 0} /^memlock:/ {v = $2} /^map_id:/ {s += v} END {print s + 0}' \
 		/proc/"$1"/fdinfo/* 2>/dev/null
 }
+# trace_lost_of PID: the records trace's ring had no room for so far (its trace_lost map)
+trace_lost_of() {
+	local id
+	for id in $(awk '/^map_id:/ {print $2}' /proc/"$1"/fdinfo/* 2>/dev/null); do
+		bpftool map show id "$id" -j 2>/dev/null | grep -q '"name":"trace_lost"' || continue
+		bpftool map dump id "$id" -j | python3 -c '
+import json, sys
+def ints(v):
+    if isinstance(v, int): return v
+    if isinstance(v, dict): return sum(ints(x) for k, x in v.items() if k != "cpu")
+    if isinstance(v, list): return sum(ints(x) for x in v)
+    return 0
+print(sum(ints(e.get("formatted", e).get("values", [])) for e in json.load(sys.stdin)))'
+		return
+	done
+	echo 0
+}
 cpu_of() { awk -v hz="$HZ" '{print ($14 + $15) / hz}' /proc/"$1"/stat 2>/dev/null || echo 0; }
 # "id name run_cnt run_time_ns recursion_misses" per program, all from one bpftool call
 prog_stats() {
@@ -110,6 +129,8 @@ start_tracer() {
 	G) $TOOL --by cgroup -f json -N /run/netns/"$NS" 1 >"$out" 2>"$err" & want=2 ;;
 	C) $TCPSTATES >"$out" 2>"$err" & want=1 ;;
 	D) $EMPTY >"$out" 2>"$err" & want=1 ;;
+	T) $TOOL trace -N /run/netns/"$NS" >/dev/null 2>"$err" & want=2 ;;
+	M) $TOOL trace --min-duration 1s -N /run/netns/"$NS" >/dev/null 2>"$err" & want=2 ;;
 	esac
 	TRACER=$!
 	for _ in $(seq 2000); do
@@ -131,7 +152,7 @@ one_round() {
 	local phase=$1 cfg=$2 r=$3 kind=$4 count=${5:-}
 	local out=$RAW/$phase-$cfg-$r-$kind.out lg=$RAW/$phase-$cfg-$r-$kind.lg
 	local err=$RAW/$phase-$cfg-$r-$kind.err
-	local cpu0=0 cpu1=0 cput=0 progs="" mem=0 st0="" st1="" lines=""
+	local cpu0=0 cpu1=0 cput=0 progs="" mem=0 st0="" st1="" lines="" lost=""
 	[ "$cfg" = C ] && [ -z "$count" ] && out=/dev/null
 	start_tracer "$cfg" "$out" "$err"
 	if [ -n "$TRACER" ]; then
@@ -147,6 +168,7 @@ one_round() {
 		sleep 1.5	# the live view prints the last interval; tcpstates drains its buffer
 		cpu1=$(cpu_of $TRACER)
 		cput=$(cpu_of $TRACER)
+		case $cfg in T | M) lost=$(trace_lost_of $TRACER) ;; esac
 		kill -TERM $TRACER
 		wait $TRACER
 		TRACER=
@@ -157,9 +179,9 @@ one_round() {
 		rm -f "$out"
 	fi
 	python3 - "$phase" "$cfg" "$r" "$kind" "$lg" "$out" "$err" "$cpu0" "$cpu1" "$cput" "$mem" \
-		"${ATTACH_MS:-}" "$st0" "$st1" "$lines" >>"$ROWS" <<'EOF'
+		"${ATTACH_MS:-}" "$st0" "$st1" "$lines" "$lost" >>"$ROWS" <<'EOF'
 import json, sys
-phase, cfg, r, kind, lg, out, err, cpu0, cpu1, cput, mem, attach, st0, st1, lines = sys.argv[1:]
+phase, cfg, r, kind, lg, out, err, cpu0, cpu1, cput, mem, attach, st0, st1, lines, lost = sys.argv[1:]
 g = json.load(open(lg))
 row = {"phase": phase, "cfg": cfg, "round": int(r), "kind": kind,
        "conns": g["connections"], "conn_per_s": g["conn_per_s"],
@@ -177,6 +199,8 @@ if cfg == "C":  # tcpstates reports lost perf-buffer events on stderr
     row["lost"] = sum(int(l.split()[1]) for l in open(err) if l.startswith("lost "))
 if lines:
     row["lines"] = int(lines)
+if lost:
+    row["lost"] = int(lost)
 def parse(s):
     d = {}
     for l in s.splitlines():
@@ -216,7 +240,7 @@ sysctl -qw kernel.bpf_stats_enabled=1
 for r in $(seq "$STATS_ROUNDS"); do
 	for kind in $KINDS; do
 		for cfg in $CONFIGS; do
-			case $cfg in B | C | D | P | G) one_round stats $cfg "$r" "$kind" ;; esac
+			case $cfg in B | C | D | P | G | T | M) one_round stats $cfg "$r" "$kind" ;; esac
 		done
 	done
 done

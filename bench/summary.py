@@ -8,12 +8,13 @@ med = st.median
 names = {"A": "no tracer", "B": "tcpstatehist -f json -N NS 1",
          "C": "tcpstates >/dev/null", "D": "empty tp_btf program",
          "E": "tcpstatehist --no-audit (E)", "P": "tcpstatehist --by port (P)",
-         "G": "tcpstatehist --by cgroup (G)"}
+         "G": "tcpstatehist --by cgroup (G)", "T": "trace >/dev/null (T)",
+         "M": "trace --min-duration 1s (M)"}
 print("N=%s connections per round, -t 2, ROUNDS=%s (rate, stats off), STATS_ROUNDS=%s (ns/run)"
       % (n, rounds, srounds))
 for kind in kinds.split():
     R = [r for r in rows if r["kind"] == kind]
-    cfgs = [c for c in "ABEPGCD" if any(r["cfg"] == c and r["phase"] == "rate" for r in R)]
+    cfgs = [c for c in "ABEPGCDTM" if any(r["cfg"] == c and r["phase"] == "rate" for r in R)]
     rate = {c: [r["conn_per_s"] for r in R if r["phase"] == "rate" and r["cfg"] == c] for c in cfgs}
     # Each round's rate over the same round's A: the rounds run back to back, so this
     # cancels some of the machine's drift that a ratio of medians keeps.
@@ -45,10 +46,10 @@ for kind in kinds.split():
         if c in "BEPG":
             cnt = "%d/%d" % (sum(r["counted"] for r in rs), sum(r["expected"] for r in rs))
             miss = "%d" % sum(r["missed"] for r in rs)
-        if c == "C":
+        if c in "CTM":
             lost = sum(r["lost"] for r in rs)
             cnt = "lost %d/%d" % (lost, sum(r["expected"] for r in rs))
-        mem = "%d KiB" % (max(r["memlock"] for r in rs) // 1024) if c in "BCEPG" else "-"
+        mem = "%d KiB" % (max(r["memlock"] for r in rs) // 1024) if c in "BCEPGTM" else "-"
         print("%-30s %9.0f %6.3f %18s %10s %22s %8s %9s" % (names[c], med(rate[c]),
               med(rate[c]) / base, ns, cpu, cnt, miss, mem))
     print("  rates per round: " + "; ".join("%s %s" % (c, " ".join("%.0f" % x for x in rate[c]))
@@ -56,6 +57,11 @@ for kind in kinds.split():
     print("  ratio to A within each round, median (rounds): " + "; ".join(
         "%s %.3f (%s)" % (c, med(pair[c]), " ".join("%.3f" % x for x in pair[c]))
         for c in cfgs if c != "A"))
+    for c, ref in (("T", "C"), ("M", "B")):
+        if c in rate and ref in rate:
+            within = [x / y for x, y in zip(rate[c], rate[ref])]
+            print("  %s over %s within each round, median (rounds): %.3f (%s)" % (
+                c, ref, med(within), " ".join("%.3f" % x for x in within)))
     for r in R:
         if r["phase"] == "stats":
             print("  stats round %d %s: " % (r["round"], r["cfg"]) + ", ".join(

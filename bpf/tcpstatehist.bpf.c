@@ -27,6 +27,8 @@
 #define AF_INET 2
 #define AF_INET6 10
 
+#include "trace.bpf.h"
+
 /* Filters, written by userspace between open and load. */
 const volatile __u32 filter_family; /* 0, AF_INET or AF_INET6 */
 const volatile __u32 filter_netns;  /* network namespace inode, 0 = any */
@@ -323,6 +325,7 @@ static __always_inline void record(struct tsh_table *table, __u32 writer, struct
 		since = owner ? &start->since : bpf_sk_storage_get(&state_since, sk, NULL, 0);
 	}
 	count_duration(slot, since, now);
+	trace_transition(writer, sk, oldstate, newstate, birth ? 0 : cookie, since, now);
 	if (by_kind)
 		count_by_key(sk, oldstate, counted_newstate(sk, oldstate, newstate), birth, since,
 			     now);

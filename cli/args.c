@@ -25,6 +25,10 @@ enum long_only_option {
 	OPT_NO_AUDIT,
 	OPT_OLDER_THAN,
 	OPT_TOP,
+	OPT_MIN_DURATION,
+	OPT_FROM,
+	OPT_TO,
+	OPT_RING_SIZE,
 	OPT_BY,
 	OPT_MAX_KEYS,
 	OPT_CGROUP,
@@ -56,6 +60,11 @@ static const struct option long_options[] = {
 	{ "no-audit", no_argument, NULL, OPT_NO_AUDIT },
 	{ "older-than", required_argument, NULL, OPT_OLDER_THAN },
 	{ "top", required_argument, NULL, OPT_TOP },
+	{ "wide", no_argument, NULL, 'w' },
+	{ "min-duration", required_argument, NULL, OPT_MIN_DURATION },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "to", required_argument, NULL, OPT_TO },
+	{ "ring-size", required_argument, NULL, OPT_RING_SIZE },
 	{ "by", required_argument, NULL, OPT_BY },
 	{ "max-keys", required_argument, NULL, OPT_MAX_KEYS },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
@@ -65,7 +74,7 @@ static const struct option long_options[] = {
 };
 
 static const struct option_rule option_rules[] = {
-	{ 'T', OPTS_VIEW },
+	{ 'T', OPTS_VIEW | OPTS_TIME },
 	{ 'm', OPTS_VIEW },
 	{ '4', OPTS_FILTER },
 	{ '6', OPTS_FILTER },
@@ -83,6 +92,11 @@ static const struct option_rule option_rules[] = {
 	{ OPT_NO_AUDIT, OPTS_AUDIT },
 	{ OPT_OLDER_THAN, OPTS_CENSUS },
 	{ OPT_TOP, OPTS_CENSUS },
+	{ 'w', OPTS_TRACE },
+	{ OPT_MIN_DURATION, OPTS_TRACE },
+	{ OPT_FROM, OPTS_TRACE },
+	{ OPT_TO, OPTS_TRACE },
+	{ OPT_RING_SIZE, OPTS_TRACE },
 	{ OPT_BY, OPTS_BY },
 	{ OPT_MAX_KEYS, OPTS_BY },
 	{ OPT_CGROUP, OPTS_CGROUP },
@@ -188,6 +202,29 @@ int parse_duration(const char *s, __u64 *ns)
 	return 0;
 }
 
+int parse_state_list(const char *s, __u32 *states)
+{
+	const char *p = s;
+
+	*states = 0;
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		unsigned int state;
+
+		for (state = 1; state < TSH_NSTATES; state++)
+			if (tsh_state_names[state] && strlen(tsh_state_names[state]) == len &&
+			    !strncasecmp(p, tsh_state_names[state], len))
+				break;
+		if (state == TSH_NSTATES)
+			return -EINVAL;
+		*states |= 1u << state;
+		p += len;
+		if (!*p)
+			return 0;
+		p++;
+	}
+}
+
 int parse_port_list(const char *s, struct tsh_portset *set, char *err, size_t errlen)
 {
 	const char *p = s;
@@ -269,7 +306,7 @@ static enum tsh_command command_from_name(const char *name)
 	return CMD_LIVE;
 }
 
-static const char short_options[] = ":Tm46L:D:N:f:o:vhV";
+static const char short_options[] = ":Tmw46L:D:N:f:o:vhV";
 
 /* True when the option word (without its dashes) takes the next word as its value. */
 static bool takes_next_word(const char *word)
@@ -363,6 +400,19 @@ static int take_netns(const char *arg, struct config *cfg, const char *name, cha
 	return 0;
 }
 
+/* A duration option, given once (0 means not given: durations are positive). */
+static int take_duration(const char *arg, __u64 *dst, const char *name, char *err, size_t errlen)
+{
+	if (*dst)
+		return set_err(err, errlen, -EINVAL, "%s given twice", name);
+	if (parse_duration(arg, dst))
+		return set_err(err, errlen, -EINVAL,
+			       "%s: invalid duration '%s' (a number and a unit: us, ms, s, m or h, "
+			       "e.g. 250ms, 1m; at most a year)",
+			       name, arg);
+	return 0;
+}
+
 static int take_ports(const char *arg, struct port_filter *pf, const char *name, char *err,
 		      size_t errlen)
 {
@@ -439,6 +489,12 @@ static int check_combinations(struct config *cfg, char *err, size_t errlen)
 		cfg->pin_path = DEFAULT_PIN_PATH;
 	if (cfg->command == CMD_SOCKETS && !cfg->top)
 		cfg->top = CENSUS_TOP_DEFAULT;
+	if (cfg->command == CMD_TRACE && cfg->format == FORMAT_PROMETHEUS) {
+		set_err(err, errlen, -EINVAL, "trace prints text or json");
+		return -EINVAL;
+	}
+	if (!cfg->ring_kib)
+		cfg->ring_kib = RING_KIB_DEFAULT;
 	if (cfg->max_keys && !cfg->by) {
 		set_err(err, errlen, -EINVAL, "--max-keys needs --by");
 		return -EINVAL;
@@ -547,17 +603,8 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, char *er
 			cfg->replace = true;
 			break;
 		case OPT_OLDER_THAN:
-			if (cfg->older_than_ns) {
-				set_err(err, errlen, -EINVAL, "%s given twice", name);
+			if (take_duration(optarg, &cfg->older_than_ns, name, err, errlen))
 				return PARSE_ERROR;
-			}
-			if (parse_duration(optarg, &cfg->older_than_ns)) {
-				set_err(err, errlen, -EINVAL,
-					"%s: invalid duration '%s' (a number and a unit: us, ms, s, "
-					"m or h, e.g. 250ms, 1m; at most a year)",
-					name, optarg);
-				return PARSE_ERROR;
-			}
 			break;
 		case OPT_TOP:
 			if (cfg->top) {
@@ -568,6 +615,44 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, char *er
 				set_err(err, errlen, -EINVAL,
 					"%s: invalid count '%s': a whole number from 1 to %d", name,
 					optarg, CENSUS_TOP_MAX);
+				return PARSE_ERROR;
+			}
+			break;
+		case 'w':
+			cfg->wide = true;
+			break;
+		case OPT_MIN_DURATION:
+			if (take_duration(optarg, &cfg->min_duration_ns, name, err, errlen))
+				return PARSE_ERROR;
+			break;
+		case OPT_FROM:
+		case OPT_TO: {
+			__u32 *states = opt == OPT_FROM ? &cfg->from_states : &cfg->to_states;
+
+			if (*states) {
+				set_err(err, errlen, -EINVAL,
+					"%s given twice; list every state in one option", name);
+				return PARSE_ERROR;
+			}
+			if (parse_state_list(optarg, states)) {
+				set_err(err, errlen, -EINVAL,
+					"%s: invalid state list '%s' (state names such as SYN_SENT,"
+					"CLOSE_WAIT)",
+					name, optarg);
+				return PARSE_ERROR;
+			}
+			break;
+		}
+		case OPT_RING_SIZE:
+			if (cfg->ring_kib) {
+				set_err(err, errlen, -EINVAL, "%s given twice", name);
+				return PARSE_ERROR;
+			}
+			if (parse_ulong(optarg, RING_KIB_MIN, RING_KIB_MAX, &cfg->ring_kib) ||
+			    (cfg->ring_kib & (cfg->ring_kib - 1))) {
+				set_err(err, errlen, -EINVAL,
+					"%s: invalid size '%s': KiB, a power of two from %d to %d",
+					name, optarg, RING_KIB_MIN, RING_KIB_MAX);
 				return PARSE_ERROR;
 			}
 			break;
@@ -641,13 +726,15 @@ void print_usage(FILE *out, const char *prog)
 		"       %1$s detach [--pin-path DIR]\n"
 		"       %1$s sockets [FILTERS] [--older-than DUR] [--top N] [-f text|json|prometheus]\n"
 		"               [-o FILE] [--pin-path DIR]\n"
+		"       %1$s trace [FILTERS] [--min-duration DUR] [--from STATES] [--to STATES]\n"
+		"               [-T] [-w] [-f text|json] [--ring-size KIB]\n"
 		"\n"
 		"Time spent in each TCP state, per state transition, aggregated in the kernel.\n"
 		"Without INTERVAL: trace until Ctrl-C, then print one summary. With INTERVAL\n"
 		"(seconds, fractions allowed): a summary every INTERVAL, COUNT times.\n"
 		"\n"
 		"Options:\n"
-		"  -T, --timestamp        time of day on each summary\n"
+		"  -T, --timestamp        time of day on each summary (trace: on each record)\n"
 		"  -m, --milliseconds     histograms in milliseconds (default: microseconds)\n"
 		"  -4, --ipv4             IPv4 sockets only\n"
 		"  -6, --ipv6             IPv6 sockets only\n"
@@ -670,11 +757,18 @@ void print_usage(FILE *out, const char *prog)
 		"      --older-than DUR   sockets: only sockets known to have been in their state\n"
 		"                         at least DUR (500us, 250ms, 2s, 1m, 1h)\n"
 		"      --top N            sockets: list the N oldest (default %3$d, at most %4$d)\n"
+		"      --min-duration DUR trace: only transitions whose known time in the old\n"
+		"                         state is at least DUR (filtered in the kernel)\n"
+		"      --from STATES      trace: only transitions out of these states\n"
+		"                         (SYN_SENT,SYN_RECV: kernel names, any case)\n"
+		"      --to STATES        trace: only transitions into these states\n"
+		"  -w, --wide             trace: address columns wide enough for IPv6\n"
+		"      --ring-size KIB    trace: ring buffer size, a power of two (default %7$d)\n"
 		"      --by KEY           live view, attach: also count per KEY: port (the server's),\n"
 		"                         lport, rport, cgroup or netns\n"
 		"      --max-keys N       with --by: keys with counts of their own (default %5$d,\n"
 		"                         at most %6$d); later keys count as \"other\"\n"
-		"      --no-audit         live view: do not count the tracepoint's hits with perf\n"
+		"      --no-audit         live view, trace: do not count the tracepoint's hits with perf\n"
 		"                         (cheaper; missed then omits events the kernel gave\n"
 		"                         to no program, see tcpstatehist(8))\n"
 		"  -v, --verbose          libbpf debug output\n"
@@ -699,7 +793,11 @@ void print_usage(FILE *out, const char *prog)
 		"  %1$s snapshot -f prometheus -o /var/lib/prometheus/node-exporter/tcpstatehist.prom\n"
 		"  %1$s sockets --older-than 1m\n"
 		"                         the leak finder: sockets stuck in a state for a minute\n"
-		"                         or more (ages need an attach; see tcpstatehist(8))\n",
+		"                         or more (ages need an attach; see tcpstatehist(8))\n"
+		"  %1$s trace --from SYN_SENT --min-duration 200ms\n"
+		"                         which connections were slow: handshakes of 200 ms\n"
+		"                         or more, one line each, as they happen\n"
+		"  %1$s trace -T -f json  every transition, one JSON object each\n",
 		prog, DEFAULT_PIN_PATH, CENSUS_TOP_DEFAULT, CENSUS_TOP_MAX, MAX_KEYS_DEFAULT,
-		MAX_KEYS_MAX);
+		MAX_KEYS_MAX, RING_KIB_DEFAULT);
 }

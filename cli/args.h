@@ -58,6 +58,11 @@ struct config {
 	unsigned long top;		  /* sockets: how many of the oldest to list */
 	enum tsh_by by;			  /* --by: TSH_BY_NONE = no breakdown */
 	unsigned long max_keys;		  /* --max-keys: keys with their own counters */
+	__u64 min_duration_ns;	/* trace: 0 = every transition */
+	__u32 from_states;	/* trace: one bit per old state kept, 0 = any */
+	__u32 to_states;	/* trace: one bit per new state kept, 0 = any */
+	bool wide;		/* trace: columns wide enough for IPv6 */
+	unsigned long ring_kib; /* trace: the ring buffer's size */
 	char labels[TSH_META_LABELS_LEN]; /* --label, as cli/labels.h keeps them */
 };
 
@@ -85,6 +90,14 @@ int parse_seconds(const char *s, double *out);
  * "1h"; strictly positive, at most a year.
  */
 int parse_duration(const char *s, __u64 *ns);
+
+/* The trace's ring buffer: KiB, a power of two. */
+#define RING_KIB_MIN 4
+#define RING_KIB_MAX 1048576
+#define RING_KIB_DEFAULT 4096
+
+/* "SYN_SENT,CLOSE_WAIT": kernel state names, any case, as a bit per state. */
+int parse_state_list(const char *s, __u32 *states);
 
 /* "80,443,8000-8100": ports 1..65535, no empty element, no reversed range. */
 int parse_port_list(const char *s, struct tsh_portset *set, char *err, size_t errlen);

@@ -14,38 +14,11 @@
 #include "breakdown_names.h"
 #include "common.h"
 #include "loader.h"
+#include "session.h"
 #include "tcpstatehist.skel.h"
 
 /* How long the partial interval may take to go out after a stop signal. */
 #define STOP_OUTPUT_MS 1000
-
-/* True when sig was ignored when we started (nohup, a shell's background job). */
-static bool ignored_at_start(int sig)
-{
-	struct sigaction old;
-
-	return !sigaction(sig, NULL, &old) && old.sa_handler == SIG_IGN;
-}
-
-/*
- * Signals that end the live view arrive through sigtimedwait(), never a
- * handler: blocked from the start, one that comes during load or a read waits
- * until the current step is done, so the programs are always detached.
- * Waiting for a signal would take it even if ignored, so SIGHUP and SIGINT
- * are waited for only if they were not ignored at start: nohup keeps the
- * view running through a hangup, as a shell keeps its background jobs
- * through Ctrl-C. SIGTERM always ends it.
- */
-static void block_exit_signals(sigset_t *set)
-{
-	sigemptyset(set);
-	sigaddset(set, SIGTERM);
-	if (!ignored_at_start(SIGINT))
-		sigaddset(set, SIGINT);
-	if (!ignored_at_start(SIGHUP))
-		sigaddset(set, SIGHUP);
-	sigprocmask(SIG_BLOCK, set, NULL);
-}
 
 /* Sleeps until the deadline; true if a signal asked us to stop first. */
 static bool wait_until(const sigset_t *set, const struct timespec *deadline)
@@ -148,44 +121,6 @@ static int print_summary(const struct config *cfg, int stop_fd, int timeout_ms,
 	return ret;
 }
 
-/*
- * The audit, or a warning and none where the kernel refuses perf events to
- * this process (Debian's perf_event_paranoid=3 without CAP_SYS_ADMIN): the
- * counts stay exact, only missed loses the events no program was given.
- */
-static int open_audit(struct audit *audit, struct tsh_kernel *kernel, char *err, size_t errlen)
-{
-	int ret = audit_open(audit, err, errlen);
-
-	if (!ret) {
-		kernel->audit = audit;
-	} else if (ret == -EACCES || ret == -EPERM) {
-		p_err("warning: %s: missed omits events the kernel gave to no program", err);
-		err[0] = '\0';
-		ret = 0;
-	}
-	return ret;
-}
-
-/*
- * Can the audit no longer see every event? A classic tracepoint program on
- * the tracepoint (tcpstates) that returns 0 hides the event from perf: found
- * by asking the kernel which are attached, at once, and by the perf count
- * falling behind what the programs handled, for whatever else hides it.
- */
-static bool audit_hidden(const struct audit *audit, const struct snapshot *cur,
-			 const struct snapshot *base)
-{
-	char ignored[ERR_LEN];
-	__u32 classic = 0;
-
-	if (!cur->kernel.audited)
-		return false;
-	if (!audit_classic_programs(audit, &classic, ignored, sizeof(ignored)) && classic)
-		return true;
-	return snapshot_audit_blind(&cur->kernel, &base->kernel);
-}
-
 int cmd_live(const struct config *cfg)
 {
 	struct tcpstatehist_bpf *skel = NULL;
@@ -231,11 +166,8 @@ int cmd_live(const struct config *cfg)
 		if (ret)
 			break;
 		cur.snap.missed = snapshot_audited_missed(&cur.snap.kernel, &base.kernel, last);
-		if (!audit_warned && audit_hidden(&audit, &cur.snap, &base)) {
-			p_err("warning: another program hides sock:inet_sock_set_state from perf "
-			      "(tcpstates?): missed omits events the kernel gave to no program");
-			audit_warned = true;
-		}
+		if (!audit_warned)
+			audit_warned = warn_if_audit_hidden(&audit, &cur.snap, &base);
 		/*
 		 * After a stop signal (taken by the wait) the partial interval gets a
 		 * second to go out: a stalled reader must not keep us.

@@ -25,6 +25,8 @@ enum option_group {
 	OPTS_WITH_SOCKETS = 1 << 10, /* --sockets */
 	OPTS_BY = 1 << 11,	     /* --by, --max-keys */
 	OPTS_CGROUP = 1 << 12,	     /* --cgroup */
+	OPTS_TRACE = 1 << 13,	     /* --min-duration, --from, --to, -w, --ring-size */
+	OPTS_TIME = 1 << 14,	     /* -T alone */
 };
 
 /*
@@ -43,7 +45,9 @@ enum option_group {
 	X(CMD_STATUS, "status", cmd_status, OPTS_FORMAT | OPTS_PIN)                                \
 	X(CMD_DETACH, "detach", cmd_detach, OPTS_PIN)                                              \
 	X(CMD_SOCKETS, "sockets", cmd_sockets,                                                     \
-	  OPTS_FILTER | OPTS_FORMAT | OPTS_OUTPUT | OPTS_PIN | OPTS_CENSUS)
+	  OPTS_FILTER | OPTS_FORMAT | OPTS_OUTPUT | OPTS_PIN | OPTS_CENSUS)                       \
+	X(CMD_TRACE, "trace", cmd_trace,                                                           \
+	  OPTS_TIME | OPTS_FILTER | OPTS_FORMAT | OPTS_TRACE | OPTS_AUDIT)
 /* clang-format on */
 
 #define COMMAND_ID(id, name, run, options) id,

@@ -56,22 +56,12 @@ static int write_piece(int fd, const char *buf, size_t len, size_t *done)
 	return 0;
 }
 
-int output_stoppable(int fd, int stop_fd, int timeout_ms, renderer_fn render,
-		     const struct snapshot *snap, const struct render_opts *opts, char *err,
-		     size_t errlen)
+int write_stoppable(int fd, int stop_fd, int timeout_ms, const char *buf, size_t len, char *err,
+		    size_t errlen)
 {
-	char *buf = NULL;
-	size_t len = 0, done = 0;
-	FILE *mem;
+	size_t done = 0;
 	int ret = 0;
 
-	mem = open_memstream(&buf, &len);
-	if (!mem)
-		return set_err(err, errlen, -errno, "out of memory");
-	if (render(mem, snap, opts) | fclose(mem)) {
-		free(buf);
-		return set_err(err, errlen, -ENOMEM, "out of memory");
-	}
 	while (!ret && done < len) {
 		struct pollfd fds[2] = { { .fd = fd, .events = POLLOUT },
 					 { .fd = stop_fd, .events = POLLIN } };
@@ -82,14 +72,34 @@ int output_stoppable(int fd, int stop_fd, int timeout_ms, renderer_fn render,
 			ret = errno == EINTR ? 0 : -errno;
 		else if (n == 0)
 			ret = -EINTR;
-		else if (fds[0].revents) /* a reader that keeps up gets the whole summary */
+		else if (fds[0].revents) /* a reader that keeps up gets the whole output */
 			ret = write_piece(fd, buf, len, &done);
 		else
 			ret = -EINTR;
 	}
-	free(buf);
 	if (ret && ret != -EINTR)
 		set_err(err, errlen, ret, "cannot write the output: %s", strerror(-ret));
+	return ret;
+}
+
+int output_stoppable(int fd, int stop_fd, int timeout_ms, renderer_fn render,
+		     const struct snapshot *snap, const struct render_opts *opts, char *err,
+		     size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem;
+	int ret;
+
+	mem = open_memstream(&buf, &len);
+	if (!mem)
+		return set_err(err, errlen, -errno, "out of memory");
+	if (render(mem, snap, opts) | fclose(mem)) {
+		free(buf);
+		return set_err(err, errlen, -ENOMEM, "out of memory");
+	}
+	ret = write_stoppable(fd, stop_fd, timeout_ms, buf, len, err, errlen);
+	free(buf);
 	return ret;
 }
 

@@ -35,6 +35,14 @@ int output_stoppable(int fd, int stop_fd, int timeout_ms, renderer_fn render,
 		     const struct snapshot *snap, const struct render_opts *opts, char *err,
 		     size_t errlen);
 
+/*
+ * Writes buf to fd as output_stoppable() does: in pieces, each when poll()
+ * says fd takes it; -EINTR when stop_fd is readable while fd takes nothing,
+ * or after timeout_ms (-1: no limit).
+ */
+int write_stoppable(int fd, int stop_fd, int timeout_ms, const char *buf, size_t len, char *err,
+		    size_t errlen);
+
 /* Renders into path, replaced atomically (replace_file), mode 0644. */
 int output_file(const char *path, renderer_fn render, const struct snapshot *snap,
 		const struct render_opts *opts, char *err, size_t errlen);

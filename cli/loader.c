@@ -113,9 +113,9 @@ int loader_check_open_files(const struct config *cfg, char *err, size_t errlen)
 	struct rlimit lim;
 	int cpus;
 
-	if (cfg->command == CMD_LIVE || cfg->command == CMD_ATTACH)
+	if (cfg->command == CMD_LIVE || cfg->command == CMD_ATTACH || cfg->command == CMD_TRACE)
 		needed = FDS_LOAD;
-	if (cfg->command == CMD_LIVE && !cfg->no_audit) {
+	if ((cfg->command == CMD_LIVE || cfg->command == CMD_TRACE) && !cfg->no_audit) {
 		cpus = libbpf_num_possible_cpus();
 		needed += cpus > 0 ? cpus : 0;
 	}
@@ -243,6 +243,31 @@ static int describe_load_error(int ret, char *err, size_t errlen)
 	return ret;
 }
 
+/*
+ * The trace's settings (docs/design.md, "Trace"). Every other command leaves
+ * tracing off, which the verifier prunes, and its ring at one page.
+ */
+static int configure_trace(struct tcpstatehist_bpf *obj, const struct config *cfg, char *err,
+			   size_t errlen)
+{
+	bool on = cfg->command == CMD_TRACE;
+	__u32 page = sysconf(_SC_PAGESIZE);
+	__u32 bytes = on ? cfg->ring_kib * 1024 : page;
+	int ret;
+
+	if (bytes < page)
+		bytes = page;
+	obj->rodata->trace_enabled = on;
+	obj->rodata->trace_min_ns = cfg->min_duration_ns;
+	obj->rodata->trace_from_states = cfg->from_states;
+	obj->rodata->trace_to_states = cfg->to_states;
+	obj->rodata->trace_wakeup_bytes = bytes / TRACE_WAKEUP_FRACTION;
+	ret = bpf_map__set_max_entries(obj->maps.trace_ring, bytes);
+	if (ret)
+		set_err(err, errlen, ret, "cannot size the ring buffer: %s", strerror(-ret));
+	return ret;
+}
+
 int loader_load(const struct config *cfg, struct tcpstatehist_bpf **skel, struct tsh_kernel *kernel,
 		char *err, size_t errlen)
 {
@@ -271,6 +296,8 @@ int loader_load(const struct config *cfg, struct tcpstatehist_bpf **skel, struct
 	obj->rodata->filter_cgroup_id = cgroup_id;
 	obj->rodata->filter_cgroup_level = cgroup_level;
 	ret = configure_breakdown(cfg, obj);
+	if (!ret)
+		ret = configure_trace(obj, cfg, err, errlen);
 	if (!ret)
 		ret = tcpstatehist_bpf__load(obj);
 	if (ret) {

@@ -13,6 +13,12 @@ struct tcpstatehist_bpf;
 #define TSH_MIN_KERNEL_MAJOR 5
 #define TSH_MIN_KERNEL_MINOR 12
 
+/*
+ * A trace record wakes the reader at once when this fraction of the ring
+ * waits; otherwise the reader finds it on its next timed poll.
+ */
+#define TRACE_WAKEUP_FRACTION 4
+
 /* Release string to (major, minor); -EINVAL if it does not start "X.Y". */
 int parse_kernel_release(const char *release, unsigned int *major, unsigned int *minor);
 

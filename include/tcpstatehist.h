@@ -150,6 +150,30 @@ struct tsh_table {
 };
 
 /*
+ * One transition, as the trace command receives it through the ring buffer
+ * (docs/design.md, "Trace"). Addresses in network order: an IPv4 address
+ * fills the first 4 bytes. Ports in host order.
+ */
+#define TSH_TRACE_UNKNOWN (~0ull) /* duration_ns: no start time known */
+#define TSH_TRACE_COMM_LEN 16
+
+struct tsh_trace_record {
+	__u64 time_ns;	   /* CLOCK_MONOTONIC, the clock of the durations */
+	__u64 cookie;	   /* the socket's cookie; 0 at a server child's birth */
+	__u64 duration_ns; /* time spent in oldstate, or TSH_TRACE_UNKNOWN */
+	__u32 pid;	   /* of the task in context: in softirq, not the owner */
+	__u16 family;	   /* AF_INET or AF_INET6 */
+	__u16 lport;
+	__u16 rport;
+	__u8 oldstate;
+	__u8 newstate;
+	__u32 reserved;
+	__u8 laddr[16];
+	__u8 raddr[16];
+	char comm[TSH_TRACE_COMM_LEN];
+};
+
+/*
  * Breakdowns (--by): what a transition is counted under, besides the machine-wide
  * table. The values are part of the pinned layout (tsh_meta.by).
  */

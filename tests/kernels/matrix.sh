@@ -25,7 +25,7 @@ TEST_TIMEOUT=${TSH_TEST_TIMEOUT:-480}
 # the signals. The others (builds, install, docs, rules, the demo's time-bounded
 # load) test this machine's userspace, which the guests share, and only take
 # time under emulation. TSH_ONLY overrides the list; TSH_ONLY=test_ runs them all.
-KERNEL_TESTS="test_live test_pinned test_concurrent test_errors test_hardening test_slots
+KERNEL_TESTS="test_live test_trace test_pinned test_concurrent test_errors test_hardening test_slots
 	test_sockets test_by"
 export TSH_ONLY=${TSH_ONLY:-$KERNEL_TESTS}
 LISTS_MAX_AGE_MIN=360

@@ -590,6 +590,58 @@ static void test_sockets_options(void)
 	CHECK_PARSE_ERROR("--state-file", "does not apply", "sockets", "--state-file", "/tmp/x");
 }
 
+static void test_trace_options(void)
+{
+	struct config cfg;
+
+	CHECK_PARSE_OK(&cfg, "trace");
+	CHECK_EQ_U64(CMD_TRACE, cfg.command);
+	CHECK_EQ_U64(0, cfg.min_duration_ns);
+	CHECK_EQ_U64(0, cfg.from_states);
+	CHECK_EQ_U64(0, cfg.to_states);
+	CHECK_EQ_U64(RING_KIB_DEFAULT, cfg.ring_kib);
+	CHECK(!cfg.wide && !cfg.timestamp);
+	CHECK_PARSE_OK(&cfg, "trace", "-T", "-w", "-6", "-L", "443", "--min-duration", "250ms",
+		       "--from", "syn_sent,SYN_RECV", "--to", "ESTABLISHED", "--ring-size", "64",
+		       "-f", "json");
+	CHECK_EQ_U64(250000000ull, cfg.min_duration_ns);
+	CHECK_EQ_U64(1u << TSH_SYN_SENT | 1u << TSH_SYN_RECV, cfg.from_states);
+	CHECK_EQ_U64(1u << TSH_ESTABLISHED, cfg.to_states);
+	CHECK_EQ_U64(64, cfg.ring_kib);
+	CHECK(cfg.wide && cfg.timestamp);
+	CHECK_EQ_U64(FORMAT_JSON, cfg.format);
+	CHECK_PARSE_ERROR("--min-duration", "'5'", "trace", "--min-duration", "5");
+	CHECK_PARSE_ERROR("--min-duration", "twice", "trace", "--min-duration", "1s",
+			  "--min-duration", "2s");
+	CHECK_PARSE_ERROR("--from", "'SYN'", "trace", "--from", "SYN");
+	CHECK_PARSE_ERROR("--to", "'CLOSE,'", "trace", "--to", "CLOSE,");
+	CHECK_PARSE_ERROR("--to", "'CLOSE,,LISTEN'", "trace", "--to", "CLOSE,,LISTEN");
+	CHECK_PARSE_ERROR("--from", "twice", "trace", "--from", "CLOSE", "--from", "LISTEN");
+	CHECK_PARSE_ERROR("--ring-size", "'3'", "trace", "--ring-size", "3");
+	CHECK_PARSE_ERROR("--ring-size", "'48'", "trace", "--ring-size", "48");
+	CHECK_PARSE_ERROR("--ring-size", "'2097152'", "trace", "--ring-size", "2097152");
+	CHECK_PARSE_ERROR("trace", "text or json", "trace", "-f", "prometheus");
+	CHECK_PARSE_ERROR("-m", "does not apply", "trace", "-m");
+	CHECK_PARSE_ERROR("'5'", "'trace'", "trace", "5");
+	CHECK_PARSE_ERROR("-w", "does not apply", "-w");
+	CHECK_PARSE_ERROR("--min-duration", "does not apply", "sockets", "--min-duration", "1s");
+}
+
+static void test_state_list(void)
+{
+	__u32 states;
+
+	CHECK_EQ_U64(0, parse_state_list("CLOSE_WAIT", &states));
+	CHECK_EQ_U64(1u << TSH_CLOSE_WAIT, states);
+	CHECK_EQ_U64(0, parse_state_list("close,Close_Wait,BOUND_INACTIVE", &states));
+	CHECK_EQ_U64(1u << TSH_CLOSE | 1u << TSH_CLOSE_WAIT | 1u << TSH_BOUND_INACTIVE, states);
+	CHECK_EQ_U64(-EINVAL, parse_state_list("", &states));
+	CHECK_EQ_U64(-EINVAL, parse_state_list(",CLOSE", &states));
+	CHECK_EQ_U64(-EINVAL, parse_state_list("CLOSEX", &states));
+	CHECK_EQ_U64(-EINVAL, parse_state_list("UNKNOWN", &states));
+	CHECK_EQ_U64(-EINVAL, parse_state_list("CLOSE ", &states));
+}
+
 static void test_by(void)
 {
 	struct config cfg;
@@ -640,5 +692,7 @@ UNIT_TESTS(args_tests) = {
 	{ "args: error message fits a small buffer", test_small_error_buffer },
 	{ "args: parse_duration is strict", test_parse_duration },
 	{ "args: sockets options", test_sockets_options },
+	{ "args: trace options", test_trace_options },
+	{ "args: state lists are strict", test_state_list },
 	UNIT_END,
 };

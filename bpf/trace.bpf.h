@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The trace command's half of the transition programs: a record per
+ * transition that passes the trace filters, into a ring buffer. Off unless
+ * userspace sets trace_enabled before load; the verifier then drops every
+ * instruction here, so the histogram modes pay nothing. See docs/design.md,
+ * "Trace".
+ */
+#ifndef TSH_TRACE_BPF_H
+#define TSH_TRACE_BPF_H
+
+const volatile bool trace_enabled;
+const volatile __u64 trace_min_ns;	/* 0: every duration, unknown ones too */
+const volatile __u32 trace_from_states; /* one bit per old state kept; 0: any */
+const volatile __u32 trace_to_states;	/* one bit per new state kept; 0: any */
+/*
+ * Records are submitted without waking the reader, which polls on a short
+ * timer; once this many bytes wait, a submit wakes it at once.
+ */
+const volatile __u64 trace_wakeup_bytes;
+
+/* Its size (a power of two, in bytes) is set by userspace before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+} trace_ring SEC(".maps");
+
+/* Records the ring had no room for, per CPU and per writer (one writer per slot). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TSH_NWRITERS);
+	__type(key, __u32);
+	__type(value, __u64);
+} trace_lost SEC(".maps");
+
+static __always_inline bool trace_state_kept(__u32 states, int state)
+{
+	return !states || ((states >> (state & 31)) & 1);
+}
+
+static __always_inline void trace_fill(struct tsh_trace_record *rec, struct sock *sk, int oldstate,
+				       int newstate)
+{
+	struct inet_sock *inet = (struct inet_sock *)sk;
+
+	rec->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
+	rec->family = sk->__sk_common.skc_family;
+	/* The fields the tracepoint itself reports, so that tcpstates agrees. */
+	rec->lport = bpf_ntohs(BPF_CORE_READ(inet, inet_sport));
+	rec->rport = bpf_ntohs(sk->__sk_common.skc_dport);
+	rec->oldstate = oldstate;
+	rec->newstate = newstate;
+	rec->reserved = 0;
+	__builtin_memset(rec->laddr, 0, sizeof(rec->laddr));
+	__builtin_memset(rec->raddr, 0, sizeof(rec->raddr));
+	if (rec->family == AF_INET6) {
+		bpf_core_read(rec->laddr, sizeof(rec->laddr), &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(rec->raddr, sizeof(rec->raddr), &sk->__sk_common.skc_v6_daddr);
+	} else {
+		BPF_CORE_READ_INTO((__u32 *)rec->laddr, inet, inet_saddr);
+		BPF_CORE_READ_INTO((__u32 *)rec->raddr, sk, __sk_common.skc_daddr);
+	}
+}
+
+/*
+ * The transition, if it passes the trace filters: since is the socket's
+ * start time (NULL or 0: unknown), now the event's time. A full ring counts
+ * the record as lost, never drops it silently.
+ */
+static __always_inline void trace_transition(__u32 writer, struct sock *sk, int oldstate,
+					     int newstate, __u64 cookie, const __u64 *since,
+					     __u64 now)
+{
+	__u64 duration = TSH_TRACE_UNKNOWN, *lost;
+	struct tsh_trace_record *rec;
+
+	if (!trace_enabled)
+		return;
+	if (!trace_state_kept(trace_from_states, oldstate) ||
+	    !trace_state_kept(trace_to_states, newstate))
+		return;
+	if (since && *since)
+		duration = now - *since;
+	if (trace_min_ns && (duration == TSH_TRACE_UNKNOWN || duration < trace_min_ns))
+		return;
+	rec = bpf_ringbuf_reserve(&trace_ring, sizeof(*rec), 0);
+	if (!rec) {
+		lost = bpf_map_lookup_elem(&trace_lost, &writer);
+		if (lost)
+			(*lost)++;
+		return;
+	}
+	rec->time_ns = now;
+	rec->cookie = cookie;
+	rec->duration_ns = duration;
+	trace_fill(rec, sk, oldstate, newstate);
+	bpf_ringbuf_submit(rec,
+			   bpf_ringbuf_query(&trace_ring, BPF_RB_AVAIL_DATA) >= trace_wakeup_bytes
+				   ? BPF_RB_FORCE_WAKEUP
+				   : BPF_RB_NO_WAKEUP);
+}
+
+#endif /* TSH_TRACE_BPF_H */

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The trace command's renderers: pure functions of one record (or of the
+ * final counts) that write to a FILE *. Each returns 0, or -EIO when the
+ * stream reports an error.
+ */
+#ifndef TSH_RENDER_TRACE_H
+#define TSH_RENDER_TRACE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include "tcpstatehist.h"
+
+struct trace_opts {
+	bool time_of_day; /* text: a TIME column, local time of day */
+	bool wide;	  /* text: address columns wide enough for IPv6 */
+	/* CLOCK_REALTIME minus CLOCK_MONOTONIC, in ns: record times to wall-clock times. */
+	__s64 realtime_offset_ns;
+};
+
+/* What the trace accounts for at its end. */
+struct trace_totals {
+	__u64 records; /* printed */
+	__u64 lost;    /* passed the filters, found the ring full */
+	__u64 missed;  /* transitions no program saw (any socket, before any filter) */
+};
+
+int render_trace_header(FILE *out, const struct trace_opts *opts);
+int render_trace_text(FILE *out, const struct tsh_trace_record *rec, const struct trace_opts *opts);
+int render_trace_json(FILE *out, const struct tsh_trace_record *rec, const struct trace_opts *opts);
+int render_trace_end_text(FILE *out, const struct trace_totals *totals);
+int render_trace_end_json(FILE *out, const struct trace_totals *totals);
+
+#endif /* TSH_RENDER_TRACE_H */
