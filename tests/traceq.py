@@ -21,9 +21,13 @@ checks the schema of every line, and answers one query:
                         same records on PORT (pair and 4-tuple), durations
                         within 1 ms wherever both measure the same span (1%
                         may be off by an interrupt between the two tools'
-                        probes, by less than 10 ms)
+                        probes, by less than 10 ms). With TSH_EMULATED=1 (the
+                        kernel matrix's qemu guests, software emulation),
+                        every duration within 10 ms: the guest's vCPU can
+                        stall for milliseconds between the two probes
 """
 import json
+import os
 import sys
 from collections import Counter
 
@@ -178,7 +182,8 @@ def check_parity(records, path, port):
     # few may do so, by less than STALL_US; the rest must agree within 1 ms.
     over = sorted(d for d in diffs if d[0] > 1000)
     worst = max(diffs)
-    if len(over) > len(diffs) // 100 or worst[0] > STALL_US:
+    allowed = len(diffs) if os.environ.get("TSH_EMULATED") == "1" else len(diffs) // 100
+    if len(over) > allowed or worst[0] > STALL_US:
         return "%d of %d durations differ by more than 1 ms: %s" % (
             len(over), len(diffs), "; ".join("%s by %.3f us" % (k, d) for d, k in over[-5:]))
     print("%d records, %d durations compared, %d beyond 1 ms (worst %.3f us)" % (

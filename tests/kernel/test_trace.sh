@@ -172,7 +172,7 @@ if [ -x $CLASSIC ]; then
 		kill -INT $CLASSIC_PID
 		wait_exit $CLASSIC_PID 10
 		if why=$($TRACEQ parity "$TMP/classic" 5170 <"$TMP/parity" 2>&1); then
-			ok "parity with tcpstates: same records, durations within 1 ms ($why)"
+			ok "parity with tcpstates: same records, durations within 1 ms${TSH_EMULATED:+ (10 ms under emulation)} ($why)"
 		else
 			not_ok "parity with tcpstates" "$why"
 		fi
