@@ -26,6 +26,19 @@ expect_eq() {
 	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1" "want '$2', got '$3'"; fi
 }
 
+# expect_count NAME WANT GOT MISSED: GOT is WANT, or falls short of it by no more
+# than MISSED (the events the kernel ran no program for, counted by the audit).
+expect_count() {
+	local short=$(($2 - ${3:-0}))
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	elif [ "$short" -gt 0 ] && [ "$short" -le "${4:-0}" ]; then
+		ok "$1 (short by $short, missed $4)"
+	else
+		not_ok "$1" "want '$2', got '$3' (missed ${4:-0})"
+	fi
+}
+
 # expect_fail NAME PATTERN COMMAND...: non-zero exit, one-line stderr matching PATTERN.
 expect_fail() {
 	local name=$1 pattern=$2 err rc
