@@ -35,6 +35,26 @@ struct {
 	__type(value, struct tsh_key_table);
 } key_tables SEC(".maps");
 
+/*
+ * The last key each writer counted, with its table index, per CPU: under
+ * churn on one service most transitions repeat the key before, and a hit
+ * spares the hash lookup. Per writer, as sk_address: one program can
+ * interrupt the other half-way through an update, never itself. An index
+ * never changes once given, so an entry is never stale; index 0 (the
+ * overflow's) marks an empty entry, as a key may get its own index later.
+ */
+struct last_key {
+	__u64 key;
+	__u32 index;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TSH_NWRITERS);
+	__type(key, __u32);
+	__type(value, struct last_key);
+} last_keys SEC(".maps");
+
 /* Indices handed out so far (some lost to races: they stay empty). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -42,6 +62,21 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64); /* 64 bits: the only width of BPF's compare and swap */
 } keys_given SEC(".maps");
+
+/*
+ * The local port: inet_sport, as the kernel zeroes skc_num before it reports
+ * the move to CLOSE. A struct sock as the tracepoint gives it does not reach
+ * inet_sport; the tcp_sock the helper returns does, with a plain load, cheaper
+ * than a probe read.
+ */
+static __always_inline __u64 local_port(const struct sock *sk)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock((struct sock *)sk);
+
+	if (tp)
+		return bpf_ntohs(tp->inet_conn.icsk_inet.inet_sport);
+	return bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+}
 
 /*
  * The server's port, what operators call the service: the local port of a
@@ -53,7 +88,7 @@ static __always_inline __u64 server_port(const struct sock *sk, int oldstate, in
 					 bool birth)
 {
 	if (oldstate == TSH_LISTEN || newstate == TSH_LISTEN || sk->sk_max_ack_backlog)
-		return bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+		return local_port(sk);
 	return birth ? 0 : bpf_ntohs(sk->__sk_common.skc_dport);
 }
 
@@ -65,7 +100,7 @@ static __always_inline __u64 breakdown_key(const struct sock *sk, int oldstate, 
 	case TSH_BY_PORT:
 		return server_port(sk, oldstate, newstate, birth);
 	case TSH_BY_LPORT:
-		return bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+		return local_port(sk);
 	case TSH_BY_RPORT:
 		return birth ? 0 : bpf_ntohs(sk->__sk_common.skc_dport);
 	case TSH_BY_CGROUP:
@@ -121,7 +156,7 @@ static __always_inline __u32 take_key_index(void)
 }
 
 /* The key's table index: its own, a new one while any is left, else TSH_KEY_OTHER. */
-static __always_inline __u32 key_table_index(__u64 key)
+static __always_inline __u32 lookup_key_index(__u64 key)
 {
 	__u32 *found = bpf_map_lookup_elem(&key_index, &key), index;
 
@@ -135,16 +170,32 @@ static __always_inline __u32 key_table_index(__u64 key)
 	return found ? *found : TSH_KEY_OTHER;
 }
 
+/* lookup_key_index(), through the writer's last key. */
+static __always_inline __u32 key_table_index(__u32 writer, __u64 key)
+{
+	struct last_key *last = bpf_map_lookup_elem(&last_keys, &writer);
+	__u32 index;
+
+	if (last && last->index && last->key == key)
+		return last->index;
+	index = lookup_key_index(key);
+	if (last) {
+		last->key = key;
+		last->index = index;
+	}
+	return index;
+}
+
 /*
  * The transition once more, in its key's table: atomics, as every CPU shares
  * it. newstate is the one the pair counts under (counted_newstate()).
  */
-static __always_inline void count_by_key(const struct sock *sk, int oldstate, int newstate,
-					 bool birth, const __u64 *since, __u64 now)
+static __always_inline void count_by_key(__u32 writer, const struct sock *sk, int oldstate,
+					 int newstate, bool birth, const __u64 *since, __u64 now)
 {
 	__u32 pair = tsh_pair_slot[oldstate & 15][newstate & 15];
 	__u64 started = since ? *since : 0;
-	__u32 index = key_table_index(breakdown_key(sk, oldstate, newstate, birth));
+	__u32 index = key_table_index(writer, breakdown_key(sk, oldstate, newstate, birth));
 	struct tsh_key_table *table = bpf_map_lookup_elem(&key_tables, &index);
 	struct tsh_slot *slot;
 

@@ -314,7 +314,7 @@ static __always_inline void record(struct tsh_table *table, __u32 writer, struct
 	if (!start) {
 		slot->unknown++;
 		if (by_kind)
-			count_by_key(sk, oldstate, counted, birth, NULL, 0);
+			count_by_key(writer, sk, oldstate, counted, birth, NULL, 0);
 		return;
 	}
 	/* A child at birth has no time yet, and a cookie that is not its own. */
@@ -326,7 +326,7 @@ static __always_inline void record(struct tsh_table *table, __u32 writer, struct
 	count_duration(slot, since, now);
 	trace_transition(writer, sk, oldstate, newstate, birth ? 0 : cookie, since, now);
 	if (by_kind)
-		count_by_key(sk, oldstate, counted, birth, since, now);
+		count_by_key(writer, sk, oldstate, counted, birth, since, now);
 	/*
 	 * A move to the same state (close() in FIN_WAIT2, say) does not end the
 	 * time spent in it: the next transition measures all of it.
