@@ -31,6 +31,7 @@ struct trace_batch {
 	const struct config *cfg;
 	const struct trace_opts *opts;
 	FILE *out; /* a memory stream: written out when the batch is done */
+	struct trace_tod tod;
 	__u64 records;
 };
 
@@ -44,7 +45,7 @@ static int take_record(void *ctx, void *data, size_t size)
 	batch->records++;
 	if (batch->cfg->format == FORMAT_JSON)
 		return render_trace_json(batch->out, &rec, batch->opts);
-	return render_trace_text(batch->out, &rec, batch->opts);
+	return render_trace_text(batch->out, &rec, batch->opts, &batch->tod);
 }
 
 struct trace_output {
