@@ -38,6 +38,14 @@ static __always_inline bool trace_state_kept(__u32 states, int state)
 	return !states || ((states >> (state & 31)) & 1);
 }
 
+static __always_inline void copy_v6(__u8 *to, const struct in6_addr *from)
+{
+	__u32 *words = (__u32 *)to;
+
+	for (int i = 0; i < 4; i++)
+		words[i] = from->in6_u.u6_addr32[i];
+}
+
 static __always_inline void trace_fill(struct tsh_trace_record *rec, struct sock *sk, int oldstate,
 				       int newstate)
 {
@@ -52,14 +60,21 @@ static __always_inline void trace_fill(struct tsh_trace_record *rec, struct sock
 	rec->oldstate = oldstate;
 	rec->newstate = newstate;
 	rec->reserved = 0;
-	__builtin_memset(rec->laddr, 0, sizeof(rec->laddr));
-	__builtin_memset(rec->raddr, 0, sizeof(rec->raddr));
+	/*
+	 * The socket's common part is read directly (sk is a BTF pointer); the
+	 * source address and port live in inet_sock, past struct sock, which
+	 * the verifier lets us reach only through a probe read.
+	 */
 	if (rec->family == AF_INET6) {
-		bpf_core_read(rec->laddr, sizeof(rec->laddr), &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(rec->raddr, sizeof(rec->raddr), &sk->__sk_common.skc_v6_daddr);
+		copy_v6(rec->laddr, &sk->__sk_common.skc_v6_rcv_saddr);
+		copy_v6(rec->raddr, &sk->__sk_common.skc_v6_daddr);
 	} else {
-		BPF_CORE_READ_INTO((__u32 *)rec->laddr, inet, inet_saddr);
-		BPF_CORE_READ_INTO((__u32 *)rec->raddr, sk, __sk_common.skc_daddr);
+		__u32 *laddr = (__u32 *)rec->laddr, *raddr = (__u32 *)rec->raddr;
+
+		BPF_CORE_READ_INTO(laddr, inet, inet_saddr);
+		raddr[0] = sk->__sk_common.skc_daddr;
+		laddr[1] = laddr[2] = laddr[3] = 0;
+		raddr[1] = raddr[2] = raddr[3] = 0;
 	}
 }
 
