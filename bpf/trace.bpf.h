@@ -46,36 +46,69 @@ static __always_inline void copy_v6(__u8 *to, const struct in6_addr *from)
 		words[i] = from->in6_u.u6_addr32[i];
 }
 
+/*
+ * The current task's name, read in place: the verifier allows byte loads
+ * from the BTF task, and they cost less than bpf_get_current_comm()'s
+ * helper call and string copy. Bytes after the NUL are never shown.
+ */
+static __always_inline void copy_comm(char *to)
+{
+	const char *comm = bpf_get_current_task_btf()->comm;
+
+	for (int i = 0; i < TSH_TRACE_COMM_LEN; i++)
+		to[i] = comm[i];
+}
+
+/*
+ * The source address and port, the tracepoint's own (so that tcpstates
+ * agrees): in inet_sock, past struct sock, which the verifier lets a
+ * program reach through the tcp_sock that bpf_skc_to_tcp_sock() hands out,
+ * or else only by probe reads.
+ */
+static __always_inline void copy_source(struct tsh_trace_record *rec, struct sock *sk, bool v4)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+	struct inet_sock *inet = (struct inet_sock *)sk;
+	__u32 *laddr = (__u32 *)rec->laddr;
+	__be16 sport;
+
+	if (tp) {
+		sport = tp->inet_conn.icsk_inet.inet_sport;
+		if (v4)
+			laddr[0] = tp->inet_conn.icsk_inet.inet_saddr;
+	} else {
+		sport = BPF_CORE_READ(inet, inet_sport);
+		if (v4)
+			BPF_CORE_READ_INTO(laddr, inet, inet_saddr);
+	}
+	rec->lport = bpf_ntohs(sport);
+}
+
 static __always_inline void trace_fill(struct tsh_trace_record *rec, struct sock *sk, int oldstate,
 				       int newstate)
 {
-	struct inet_sock *inet = (struct inet_sock *)sk;
+	bool v6;
 
 	rec->pid = bpf_get_current_pid_tgid() >> 32;
-	bpf_get_current_comm(rec->comm, sizeof(rec->comm));
+	copy_comm(rec->comm);
 	rec->family = sk->__sk_common.skc_family;
-	/* The fields the tracepoint itself reports, so that tcpstates agrees. */
-	rec->lport = bpf_ntohs(BPF_CORE_READ(inet, inet_sport));
+	v6 = rec->family == AF_INET6;
 	rec->rport = bpf_ntohs(sk->__sk_common.skc_dport);
 	rec->oldstate = oldstate;
 	rec->newstate = newstate;
 	rec->reserved = 0;
-	/*
-	 * The socket's common part is read directly (sk is a BTF pointer); the
-	 * source address and port live in inet_sock, past struct sock, which
-	 * the verifier lets us reach only through a probe read.
-	 */
-	if (rec->family == AF_INET6) {
+	/* The socket's common part is read directly: sk is a BTF pointer. */
+	if (v6) {
 		copy_v6(rec->laddr, &sk->__sk_common.skc_v6_rcv_saddr);
 		copy_v6(rec->raddr, &sk->__sk_common.skc_v6_daddr);
 	} else {
 		__u32 *laddr = (__u32 *)rec->laddr, *raddr = (__u32 *)rec->raddr;
 
-		BPF_CORE_READ_INTO(laddr, inet, inet_saddr);
 		raddr[0] = sk->__sk_common.skc_daddr;
 		laddr[1] = laddr[2] = laddr[3] = 0;
 		raddr[1] = raddr[2] = raddr[3] = 0;
 	}
+	copy_source(rec, sk, !v6);
 }
 
 /*
