@@ -15,9 +15,13 @@ const volatile __u32 trace_from_states; /* one bit per old state kept; 0: any */
 const volatile __u32 trace_to_states;	/* one bit per new state kept; 0: any */
 /*
  * Records are submitted without waking the reader, which polls on a short
- * timer; once this many bytes wait, a submit wakes it at once.
+ * timer; the submit that takes the bytes waiting past a multiple of
+ * 2^trace_wakeup_shift (a quarter of the ring) wakes it at once.
  */
-const volatile __u64 trace_wakeup_bytes;
+const volatile __u32 trace_wakeup_shift;
+
+/* A record's room in the ring: the record, the ring's 8-byte header, 8-byte aligned. */
+#define TRACE_RECORD_BYTES ((sizeof(struct tsh_trace_record) + 8 + 7) & ~7ul)
 
 /* Its size (a power of two, in bytes) is set by userspace before load. */
 struct {
@@ -112,6 +116,22 @@ static __always_inline void trace_fill(struct tsh_trace_record *rec, struct sock
 }
 
 /*
+ * Whether the record just reserved took the bytes waiting past a wakeup
+ * mark. Once, not at every submit above the mark: each forced wakeup queues
+ * an irq_work (an interrupt, a VM exit in a guest), and until the reader
+ * runs, every submit would raise one. Two CPUs reserving at once can both
+ * miss a mark; the next mark, or the reader's timer, covers it.
+ */
+static __always_inline bool crossed_wakeup_mark(void)
+{
+	__u64 waiting = bpf_ringbuf_query(&trace_ring, BPF_RB_AVAIL_DATA);
+	__u64 before = waiting - TRACE_RECORD_BYTES;
+
+	return waiting >= TRACE_RECORD_BYTES &&
+	       (waiting >> trace_wakeup_shift) != (before >> trace_wakeup_shift);
+}
+
+/*
  * The transition, if it passes the trace filters: since is the socket's
  * start time (NULL or 0: unknown), now the event's time. A full ring counts
  * the record as lost, never drops it silently.
@@ -143,10 +163,7 @@ static __always_inline void trace_transition(__u32 writer, struct sock *sk, int 
 	rec->cookie = cookie;
 	rec->duration_ns = duration;
 	trace_fill(rec, sk, oldstate, newstate);
-	bpf_ringbuf_submit(rec,
-			   bpf_ringbuf_query(&trace_ring, BPF_RB_AVAIL_DATA) >= trace_wakeup_bytes
-				   ? BPF_RB_FORCE_WAKEUP
-				   : BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(rec, crossed_wakeup_mark() ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
 #endif /* TSH_TRACE_BPF_H */
