@@ -19,6 +19,7 @@
 #include "tcpstatehist.h"
 #include "tsh_sockets.h"
 #include "shared_maps.bpf.h"
+#include "cgroup_filter.bpf.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -167,6 +168,13 @@ static __always_inline void age_request(struct tsh_sock_record *rec, struct sock
 	rec->age_source = TSH_AGE_SYNACK;
 }
 
+static __always_inline bool full_in_cgroup(struct sock_common *skc)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(skc);
+
+	return tp && in_cgroup(&tp->inet_conn.icsk_inet.sk);
+}
+
 SEC("iter/tcp")
 int tsh_sockets(struct bpf_iter__tcp *ctx)
 {
@@ -182,6 +190,10 @@ int tsh_sockets(struct bpf_iter__tcp *ctx)
 		return 0;
 	now = bpf_ktime_get_ns();
 	rec.cookie = bpf_get_socket_cookie(skc);
+	/* Only full sockets have a cgroup: --cgroup counts nothing else. */
+	if (filter_cgroup_id && (rec.state == TSH_TIME_WAIT || rec.state == TSH_NEW_SYN_RECV ||
+				 !full_in_cgroup(skc)))
+		return 0;
 	if (rec.state == TSH_TIME_WAIT) {
 		rec.kind = TSH_SOCK_TIMEWAIT;
 		age_timewait(&rec, skc);

@@ -183,6 +183,8 @@ static int load_iterator(const struct config *cfg, const struct start_times *st,
 	obj->rodata->filter_rport = cfg->rports.enabled;
 	obj->rodata->have_start_times = st != NULL;
 	obj->rodata->fin_timeout_s = fin_timeout_s;
+	obj->rodata->filter_cgroup_id = cfg->cgroup_id;
+	obj->rodata->filter_cgroup_level = cfg->cgroup_level;
 	if (st) {
 		ret = check_slots(obj->maps.start_slots, st->slots_fd, err, errlen);
 		if (ret)
