@@ -143,6 +143,18 @@ static inline int tsh_census_heap_open(struct tsh_census_heap *h, __u32 top_max)
 	return 0;
 }
 
+/* Moves the entry at from into the hole, which goes to from: 1 (the hole moved). */
+static inline int tsh_census_heap_move(struct tsh_census_heap *h, __u32 from)
+{
+	__u32 i = tsh_census_heap_hole(h);
+
+	from &= TSH_HEAP_ROOM - 1;
+	h->age[i] = h->age[from];
+	h->cookie[i] = h->cookie[from];
+	h->hole = from;
+	return 1;
+}
+
 /* Moves the hole up one level if the new entry is younger than its parent: 1 if it moved. */
 static inline int tsh_census_heap_up(struct tsh_census_heap *h, __u64 age, __u64 cookie)
 {
@@ -154,10 +166,7 @@ static inline int tsh_census_heap_up(struct tsh_census_heap *h, __u64 age, __u64
 	up = ((i - 1) / 2) & mask;
 	if (!tsh_census_younger(age, cookie, h->age[up], h->cookie[up]))
 		return 0;
-	h->age[i] = h->age[up];
-	h->cookie[i] = h->cookie[up];
-	h->hole = up;
-	return 1;
+	return tsh_census_heap_move(h, up);
 }
 
 /* Moves the hole down one level if its younger child is younger than the new entry. */
@@ -175,10 +184,7 @@ static inline int tsh_census_heap_down(struct tsh_census_heap *h, __u64 age, __u
 		down = right;
 	if (!tsh_census_younger(h->age[down], h->cookie[down], age, cookie))
 		return 0;
-	h->age[i] = h->age[down];
-	h->cookie[i] = h->cookie[down];
-	h->hole = down;
-	return 1;
+	return tsh_census_heap_move(h, down);
 }
 
 static inline void tsh_census_heap_fill(struct tsh_census_heap *h, __u64 age, __u64 cookie)
