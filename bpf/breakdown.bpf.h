@@ -15,9 +15,6 @@
 
 const volatile __u32 by_kind;  /* enum tsh_by; 0 = no breakdown */
 const volatile __u32 max_keys; /* tables for keys, besides TSH_KEY_OTHER */
-/* --cgroup: the cgroup's id and level (0 = any cgroup), written by userspace. */
-const volatile __u64 filter_cgroup_id;
-const volatile __u32 filter_cgroup_level;
 
 /* The key's table index, 1..max_keys; userspace sets max_entries to max_keys. */
 struct {
@@ -79,21 +76,6 @@ static __always_inline __u64 breakdown_key(const struct sock *sk, int oldstate, 
 		return sk->__sk_common.skc_net.net->ns.inum;
 	}
 	return 0;
-}
-
-/*
- * Is the socket's cgroup the filter's or below it? The cgroup's ancestor at
- * the filter's level is the filter's cgroup: one read, whatever the depth.
- */
-static __always_inline bool in_cgroup(const struct sock *sk)
-{
-	struct cgroup *cgroup = sk->sk_cgrp_data.cgroup, *ancestor = NULL;
-	__u32 level = filter_cgroup_level;
-
-	if (!cgroup || cgroup->level < (int)level ||
-	    bpf_core_read(&ancestor, sizeof(ancestor), &cgroup->ancestors[level]))
-		return false;
-	return ancestor && BPF_CORE_READ(ancestor, kn, id) == filter_cgroup_id;
 }
 
 /* Tries at taking an index when other CPUs take some at the same time. */

@@ -21,6 +21,7 @@
 #include "tcpstatehist.h"
 #include "tsh_sockets.h"
 #include "shared_maps.bpf.h"
+#include "cgroup_filter.bpf.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -254,6 +255,13 @@ static __always_inline void fill_record(struct tsh_sock_record *rec, struct sock
 		rec->cgroup_id = BPF_CORE_READ(cgrp, kn, id);
 }
 
+static __always_inline bool full_in_cgroup(struct sock_common *skc)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(skc);
+
+	return tp && in_cgroup(&tp->inet_conn.icsk_inet.sk);
+}
+
 SEC("iter/tcp")
 int tsh_sockets(struct bpf_iter__tcp *ctx)
 {
@@ -268,6 +276,10 @@ int tsh_sockets(struct bpf_iter__tcp *ctx)
 	rec.sport = skc->skc_num;
 	rec.dport = bpf_ntohs(skc->skc_dport);
 	if (!wanted(&rec))
+		return 0;
+	/* Only full sockets have a cgroup: --cgroup counts nothing else. */
+	if (filter_cgroup_id &&
+	    (rec.state == TSH_TIME_WAIT || rec.state == TSH_NEW_SYN_RECV || !full_in_cgroup(skc)))
 		return 0;
 	if (rec.state == TSH_TIME_WAIT) {
 		rec.kind = TSH_SOCK_TIMEWAIT;

@@ -22,6 +22,7 @@
 #include <bpf/bpf_endian.h>
 #include "tcpstatehist.h"
 #include "shared_maps.bpf.h"
+#include "cgroup_filter.bpf.h"
 #include "breakdown.bpf.h"
 
 #define AF_INET 2

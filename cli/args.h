@@ -45,6 +45,8 @@ struct config {
 	struct port_filter rports;
 	const char *netns_path;
 	const char *cgroup_path;	  /* --cgroup: a cgroup2 directory, NULL = any */
+	__u64 cgroup_id;		  /* the census's --cgroup: resolved, 0 = any */
+	__u32 cgroup_level;		  /* its depth below the cgroup2 mount */
 	char netns_named[NETNS_NAME_MAX]; /* -N NAME resolved under NETNS_RUN_DIR */
 	enum tsh_format format;
 	const char *pin_path;

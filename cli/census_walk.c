@@ -184,6 +184,8 @@ static int load_iterator(const struct config *cfg, const struct start_times *st,
 	obj->rodata->filter_rport = cfg->rports.enabled;
 	obj->rodata->have_start_times = st != NULL;
 	obj->rodata->fin_timeout_s = fin_timeout_s;
+	obj->rodata->filter_cgroup_id = cfg->cgroup_id;
+	obj->rodata->filter_cgroup_level = cfg->cgroup_level;
 	obj->rodata->older_than_ns = c->older_than_ns;
 	obj->rodata->top_max = c->top_max;
 	if (st) {

@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "common.h"
+#include "cgroups.h"
 #include "loader.h"
 #include "pins.h"
 #include "tcpstatehist.skel.h"
@@ -48,7 +49,16 @@ static int fill_meta(const struct config *cfg, struct tsh_meta *meta, char *err,
 			cfg->netns_path, sizeof(meta->netns_path) - 1);
 	if (cfg->netns_path)
 		snprintf(meta->netns_path, sizeof(meta->netns_path), "%s", cfg->netns_path);
-	return 0;
+	if (!cfg->cgroup_path)
+		return 0;
+	if (strlen(cfg->cgroup_path) >= sizeof(meta->cgroup_path))
+		return set_err(
+			err, errlen, -ENAMETOOLONG,
+			"--cgroup %s: path too long for the attach record (at most %zu characters)",
+			cfg->cgroup_path, sizeof(meta->cgroup_path) - 1);
+	snprintf(meta->cgroup_path, sizeof(meta->cgroup_path), "%s", cfg->cgroup_path);
+	return cgroup_of_path(cfg->cgroup_path, &meta->cgroup_id, &meta->cgroup_level, err,
+			      errlen);
 }
 
 /* Refuses an existing set unless --replace; *replace when there is one to replace. */

@@ -55,6 +55,8 @@ static int census_of_set(const struct config *cfg, const struct pinned *p, struc
 	struct config scope = {
 		.family = p->meta.family,
 		.netns_path = p->meta.netns_path[0] ? p->meta.netns_path : NULL,
+		.cgroup_id = p->meta.cgroup_id,
+		.cgroup_level = p->meta.cgroup_level,
 	};
 	struct start_times st = { -1, -1 };
 	char why[ERR_LEN];

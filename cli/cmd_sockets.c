@@ -91,6 +91,7 @@ int cmd_sockets(const struct config *cfg)
 {
 	struct start_times st = { -1, -1 };
 	struct tsh_sock_record *oldest;
+	struct config scope = *cfg;
 	char **cgroups = NULL;
 	char err[ERR_LEN] = "";
 	struct census c;
@@ -104,10 +105,16 @@ int cmd_sockets(const struct config *cfg)
 		goto out;
 	}
 	census_init(&c, oldest, cfg->top, cfg->older_than_ns);
+	if (cfg->cgroup_path) {
+		ret = cgroup_of_path(cfg->cgroup_path, &scope.cgroup_id, &scope.cgroup_level, err,
+				     sizeof(err));
+		if (ret)
+			goto out;
+	}
 	ret = find_start_times(cfg, &st, &found, &c, err, sizeof(err));
 	if (ret)
 		goto out;
-	ret = census_walk(cfg, found ? &st : NULL, &c, err, sizeof(err));
+	ret = census_walk(&scope, found ? &st : NULL, &c, err, sizeof(err));
 	if (ret)
 		goto out;
 	census_finish(&c);

@@ -39,15 +39,15 @@ enum option_group {
 	X(CMD_LIVE, "live view", cmd_live,                                                         \
 	  OPTS_VIEW | OPTS_FILTER | OPTS_FORMAT | OPTS_AUDIT | OPTS_LABEL | OPTS_BY | OPTS_CGROUP) \
 	X(CMD_ATTACH, "attach", cmd_attach,                                                        \
-	  OPTS_FILTER | OPTS_PIN | OPTS_REPLACE | OPTS_LABEL | OPTS_BY)                            \
+	  OPTS_FILTER | OPTS_PIN | OPTS_REPLACE | OPTS_LABEL | OPTS_BY | OPTS_CGROUP)              \
 	X(CMD_SNAPSHOT, "snapshot", cmd_snapshot,                                                  \
 	  OPTS_VIEW | OPTS_FORMAT | OPTS_OUTPUT | OPTS_PIN | OPTS_STATE | OPTS_WITH_SOCKETS)       \
 	X(CMD_STATUS, "status", cmd_status, OPTS_FORMAT | OPTS_PIN)                                \
 	X(CMD_DETACH, "detach", cmd_detach, OPTS_PIN)                                              \
 	X(CMD_SOCKETS, "sockets", cmd_sockets,                                                     \
-	  OPTS_FILTER | OPTS_FORMAT | OPTS_OUTPUT | OPTS_PIN | OPTS_CENSUS)                       \
+	  OPTS_FILTER | OPTS_FORMAT | OPTS_OUTPUT | OPTS_PIN | OPTS_CENSUS | OPTS_CGROUP)         \
 	X(CMD_TRACE, "trace", cmd_trace,                                                           \
-	  OPTS_TIME | OPTS_FILTER | OPTS_FORMAT | OPTS_TRACE | OPTS_AUDIT)
+	  OPTS_TIME | OPTS_FILTER | OPTS_FORMAT | OPTS_TRACE | OPTS_AUDIT | OPTS_CGROUP)
 /* clang-format on */
 
 #define COMMAND_ID(id, name, run, options) id,

@@ -21,6 +21,9 @@ void describe_filters(const struct tsh_meta *meta, char *buf, size_t len)
 	if (meta->netns_path[0] && used < len)
 		used += snprintf(buf + used, len - used, "%s-N %s", used ? " " : "",
 				 meta->netns_path);
+	if (meta->cgroup_path[0] && used < len)
+		used += snprintf(buf + used, len - used, "%s--cgroup %s", used ? " " : "",
+				 meta->cgroup_path);
 	if (!used)
 		snprintf(buf, len, "none");
 }
@@ -110,6 +113,7 @@ static void put_filters_json(struct json_writer *w, const struct tsh_meta *m)
 	put_optional_string(w, "lports", m->lports);
 	put_optional_string(w, "rports", m->rports);
 	put_optional_string(w, "netns", m->netns_path);
+	put_optional_string(w, "cgroup", m->cgroup_path);
 	json_end_object(w);
 }
 

@@ -11,7 +11,7 @@
  * Bumped whenever anything below changes shape: pinned maps written by one
  * layout must never be read by a binary built for another.
  */
-#define TSH_LAYOUT_VERSION 6
+#define TSH_LAYOUT_VERSION 7
 
 /* Not every file that includes this header uses every table in it. */
 #define TSH_UNUSED __attribute__((unused))
@@ -294,6 +294,7 @@ static const char *const TSH_UNUSED tsh_state_names[TSH_NSTATES] = {
  */
 #define TSH_META_SPEC_LEN 64
 #define TSH_META_PATH_LEN 128
+#define TSH_META_CGROUP_LEN 256
 #define TSH_META_LABELS_LEN 512
 struct tsh_meta {
 	__u32 layout_version;	  /* TSH_LAYOUT_VERSION of the binary that attached */
@@ -307,6 +308,10 @@ struct tsh_meta {
 	char rports[TSH_META_SPEC_LEN];	    /* -D list as given, "" = any */
 	char netns_path[TSH_META_PATH_LEN]; /* -N path as given, "" = any */
 	char labels[TSH_META_LABELS_LEN];   /* --label, "KEY=VALUE\n" each (cli/labels.h) */
+	__u64 cgroup_id;		    /* --cgroup: the cgroup's id (inode), 0 = any */
+	__u32 cgroup_level;		    /* its depth below the cgroup2 mount */
+	__u32 reserved;
+	char cgroup_path[TSH_META_CGROUP_LEN]; /* --cgroup path as given, "" = any */
 };
 
 #endif /* TCPSTATEHIST_H */

@@ -166,6 +166,37 @@ else
 		expect_eq "--cgroup A: nothing else" "$A/sub" \
 			"$(jq -r '[.transitions[].cgroup] | unique | join(" ")' "$TMP/cgf.json")"
 	fi
+	# trace --cgroup: the records of A/sub's sockets, none of B's.
+	TRACEQ="python3 $TOP/tests/traceq.py"
+	"$TSH" trace -N "$NSPATH" --cgroup "$CGROOT$A" -f json >"$TMP/cgt.json" 2>"$TMP/cgt.err" &
+	LIVE_PID=$!
+	if check "trace --cgroup A attaches" wait_attached $LIVE_PID; then
+		in_cgroup "$A/sub" $TRAFFIC -n 3 -p 7032
+		in_cgroup "$B" $TRAFFIC -n 3 -p 7033
+		stop_live
+		expect_count "trace --cgroup A: A/sub's 3 connections, a record per transition" 35 \
+			"$($TRACEQ pairs 7032 <"$TMP/cgt.json" | awk '{s += $3} END {print s + 0}')" \
+			"$($TRACEQ missed <"$TMP/cgt.json")"
+		expect_eq "trace --cgroup A: none of B's" "" "$($TRACEQ pairs 7033 <"$TMP/cgt.json")"
+	fi
+	# attach --cgroup: the same filter, fixed at attach, shown by status, used by snapshot.
+	PINC=/sys/fs/bpf/tsh-by-$$-cg
+	on_exit "'$TSH' detach --pin-path '$PINC' >/dev/null 2>&1"
+	if check "attach --cgroup A --by cgroup" "$TSH" attach -N "$NSPATH" --cgroup "$CGROOT$A" \
+		--by cgroup --pin-path "$PINC"; then
+		in_cgroup "$A/sub" $TRAFFIC -n 4 -p 7030
+		in_cgroup "$B" $TRAFFIC -n 4 -p 7031
+		"$TSH" snapshot --pin-path "$PINC" -f json >"$TMP/cga.json"
+		expect_key "attach --cgroup A: snapshot holds A/sub's 4 connections" "$TMP/cga.json" \
+			cgroup "$A/sub" 4
+		expect_eq "attach --cgroup A: nothing else" "$A/sub" \
+			"$(jq -r '[.transitions[].cgroup] | unique | join(" ")' "$TMP/cga.json")"
+		check "status: the cgroup filter" grep -qx \
+			"filters:      -N $NSPATH --cgroup $CGROOT$A" <("$TSH" status --pin-path "$PINC")
+		expect_eq "status JSON: filters.cgroup" "$CGROOT$A" \
+			"$("$TSH" status --pin-path "$PINC" -f json | jq -r .filters.cgroup)"
+		check "attach --cgroup: detach" "$TSH" detach --pin-path "$PINC"
+	fi
 	rmdir "$CGROOT$A/sub" "$CGROOT$B" "$CGROOT$A" 2>/dev/null
 	check "--by cgroup: the test's cgroups are removed" \
 		test ! -e "$CGROOT$A" -a ! -e "$CGROOT$B"
@@ -235,7 +266,10 @@ expect_exit2 "--max-keys 0" "$TSH" --by port --max-keys 0 1 1
 expect_exit2 "--max-keys huge" "$TSH" --by port --max-keys 1000000 1 1
 expect_exit2 "--max-keys without --by" "$TSH" --max-keys 5 1 1
 expect_exit2 "--by on snapshot" "$TSH" snapshot --by port
-expect_exit2 "--cgroup on attach" "$TSH" attach --cgroup / --pin-path "$PIN"
+expect_fail "attach --cgroup on a directory that is not a cgroup" "not a cgroup v2 directory" \
+	"$TSH" attach --cgroup "$TMP" --pin-path "$PIN"
+check "attach --cgroup on a directory that is not a cgroup: nothing attached" test ! -e "$PIN"
+expect_exit2 "--cgroup on status" "$TSH" status --cgroup / --pin-path "$PIN"
 expect_fail "--cgroup on a directory that is not a cgroup" "not a cgroup v2 directory" \
 	"$TSH" --cgroup "$TMP" 1 1
 expect_fail "--cgroup on a missing path" "No such file" "$TSH" --cgroup "$TMP/none" 1 1

@@ -111,6 +111,32 @@ jq -r '.states[] | "\(.state) \(.count)"' "$WORK/all.json" |
 		-e 's/^LAST_ACK/LAST-ACK/' -e 's/^CLOSE /UNCONN /' | sort >"$WORK/census.txt"
 check "per-state counts equal ss -tan" diff "$WORK/ss.txt" "$WORK/census.txt"
 
+# --cgroup: the holder's full sockets (only full sockets have a cgroup), none
+# in a cgroup of its own that holds nothing.
+if [ -n "$CGROUP" ]; then
+	census -f json --cgroup "$CGROOT$CGROUP" >"$WORK/cg.json"
+	expect_eq "--cgroup: the holder's full sockets, no timewait or request socket" \
+		"$((33 + SYN_SENT)) 0 0 25" "$(jq -r '"\(.sockets)
+\([.states[] | select(.state == "FIN_WAIT2" or .state == "SYN_RECV") | .count] | add // 0)
+\([.oldest[] | select(.kind != "full")] | length)
+\([.states[] | select(.state == "CLOSE_WAIT") | .count] | add)"' "$WORK/cg.json" | tr '\n' ' ' |
+			sed 's/ $//')"
+	mkdir "$CGROOT$CGROUP-empty"
+	on_exit "rmdir '$CGROOT$CGROUP-empty'"
+	expect_eq "--cgroup of an empty cgroup: no socket" 0 \
+		"$(census -f json --cgroup "$CGROOT$CGROUP-empty" | jq .sockets)"
+	# A set attached with --cgroup: snapshot --sockets counts the sockets it watches.
+	PINC=$PIN-cg
+	on_exit "'$TSH' detach --pin-path '$PINC' >/dev/null 2>&1"
+	"$TSH" attach -N "$NSPATH" --cgroup "$CGROOT$CGROUP" --pin-path "$PINC" >/dev/null
+	"$TSH" snapshot --pin-path "$PINC" -f prometheus --sockets >"$WORK/cg.prom"
+	check "snapshot --sockets of a set attached with --cgroup: the holder's CLOSE_WAIT" \
+		grep -qx 'tcpstatehist_sockets{state="CLOSE_WAIT"} 25' "$WORK/cg.prom"
+	check "snapshot --sockets of a set attached with --cgroup: no timewait socket" \
+		grep -qx 'tcpstatehist_sockets{state="FIN_WAIT2"} 0' "$WORK/cg.prom"
+	"$TSH" detach --pin-path "$PINC" >/dev/null
+fi
+
 # The leak finder: the 20 CLOSE_WAIT servers, none of the fresh 5. The old ones
 # are at least as old as the time since old_at, measured before the census; the
 # fresh ones closed 3 s later, so they are younger unless the census itself

@@ -668,7 +668,15 @@ static void test_by(void)
 	CHECK_STR("/sys/fs/cgroup/a", cfg.cgroup_path);
 	CHECK_PARSE_ERROR("--cgroup", "empty path", "--cgroup", "");
 	CHECK_PARSE_ERROR("--cgroup", "twice", "--cgroup", "/a", "--cgroup", "/b");
-	CHECK_PARSE_ERROR("--cgroup", "does not apply", "attach", "--cgroup", "/a");
+	CHECK_PARSE_ERROR("--cgroup", "does not apply", "snapshot", "--cgroup", "/a");
+	CHECK_PARSE_ERROR("--cgroup", "does not apply", "status", "--cgroup", "/a");
+	CHECK_EQ_U64(PARSE_OK, parse(ARGV("attach", "--cgroup", "/sys/fs/cgroup/a"), &cfg, err,
+				     sizeof(err)));
+	CHECK_STR("/sys/fs/cgroup/a", cfg.cgroup_path);
+	CHECK_EQ_U64(PARSE_OK, parse(ARGV("sockets", "--cgroup", "/b"), &cfg, err, sizeof(err)));
+	CHECK_STR("/b", cfg.cgroup_path);
+	CHECK_EQ_U64(PARSE_OK, parse(ARGV("trace", "--cgroup", "/c"), &cfg, err, sizeof(err)));
+	CHECK_STR("/c", cfg.cgroup_path);
 }
 
 UNIT_TESTS(args_tests) = {

@@ -40,6 +40,7 @@ static void sample_status(struct status *st)
 	st->meta.attach_realtime_ns = T_SINCE * 1000000000ull + 5;
 	strcpy(st->meta.lports, "80,443");
 	strcpy(st->meta.netns_path, "/run/netns/a\"b");
+	strcpy(st->meta.cgroup_path, "/sys/fs/cgroup/web.slice");
 	strcpy(st->meta.labels, "service=web\nteam=a\"b\\c\n");
 	st->now = T_SINCE + 100;
 	st->transitions = 12;
@@ -56,7 +57,7 @@ static void sample_status(struct status *st)
 static const char sample_head[] =
 	"attached:     yes, since 2023-11-14T19:26:40Z (100 s ago)\n"
 	"pin path:     /sys/fs/bpf/tcpstatehist (layout v3)\n"
-	"filters:      -4 -L 80,443 -N /run/netns/a\"b\n"
+	"filters:      -4 -L 80,443 -N /run/netns/a\"b --cgroup /sys/fs/cgroup/web.slice\n"
 	"breakdown:    none\n"
 	"labels:       service=\"web\",team=\"a\\\"b\\\\c\"\n"
 	"transitions:  12 counted, 1 missed\n"
@@ -113,6 +114,7 @@ static void test_text_no_filters_clock_behind(void)
 	sample_status(&st);
 	memset(&st.meta.lports, 0, sizeof(st.meta.lports));
 	memset(&st.meta.netns_path, 0, sizeof(st.meta.netns_path));
+	memset(&st.meta.cgroup_path, 0, sizeof(st.meta.cgroup_path));
 	st.meta.family = 0;
 	st.now = T_SINCE - 10; /* the clock went back: never a huge "ago" */
 	got = rendered(render_status_text, &st);
@@ -153,7 +155,8 @@ static void test_json(void)
 	CHECK_STATUS(
 		"{\"attached\":true,\"pin_path\":\"/sys/fs/bpf/tcpstatehist\",\"layout\":3,"
 		"\"since\":\"2023-11-14T19:26:40Z\",\"filters\":{\"family\":\"ipv4\","
-		"\"lports\":\"80,443\",\"rports\":null,\"netns\":\"/run/netns/a\\\"b\"},"
+		"\"lports\":\"80,443\",\"rports\":null,\"netns\":\"/run/netns/a\\\"b\","
+		"\"cgroup\":\"/sys/fs/cgroup/web.slice\"},"
 		"\"by\":null,\"max_keys\":null,"
 		"\"labels\":{\"service\":\"web\",\"team\":\"a\\\"b\\\\c\"},"
 		"\"transitions\":12,\"missed\":1,\"start_fallbacks\":2,\"start_reclaims\":3,"
