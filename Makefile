@@ -23,7 +23,7 @@ PURE_SRCS := cli/util.c cli/json_writer.c cli/labels.c cli/args.c cli/hist.c cli
 KERNEL_SRCS := cli/audit.c cli/collector.c cli/loader.c cli/pins.c \
 	cli/cmd_live.c cli/cmd_attach.c cli/cmd_snapshot.c cli/cmd_status.c cli/main.c \
 	cli/census_walk.c cli/cgroups.c cli/cmd_sockets.c cli/breakdown_names.c cli/session.c \
-	cli/cmd_trace.c
+	cli/cmd_trace.c cli/ring_reader.c
 PURE_OBJS := $(PURE_SRCS:cli/%.c=$(OUTPUT)/%.o)
 KERNEL_OBJS := $(KERNEL_SRCS:cli/%.c=$(OUTPUT)/%.o)
 HEADERS := $(wildcard include/*.h cli/*.h)

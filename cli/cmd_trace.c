@@ -7,7 +7,7 @@
  * no program saw (missed), so that every transition is accounted for.
  */
 #include <errno.h>
-#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,6 +19,7 @@
 #include "common.h"
 #include "loader.h"
 #include "render_trace.h"
+#include "ring_reader.h"
 #include "session.h"
 #include "tcpstatehist.skel.h"
 
@@ -26,15 +27,74 @@
 #define POLL_MS 50
 /* How long the last records and the counts may take to go out after a stop signal. */
 #define STOP_OUTPUT_MS 1000
+/* How long the end waits for a record that a program was still writing at its detach. */
+#define LAST_RECORD_TRIES 100
+#define LAST_RECORD_WAIT_US 1000
+/* The stream's own buffer, before its bytes reach the batch's. */
+#define STREAM_BUFFER (1 << 16)
 
+/*
+ * The output not yet written: text lines are rendered straight into it, and
+ * the stream appends JSON lines, the header and the counts (flushed before
+ * each direct append and each write, so the order stays). Kept from one
+ * batch to the next, so that a busy trace allocates nothing per batch.
+ */
 struct trace_batch {
 	const struct config *cfg;
 	const struct trace_opts *opts;
-	FILE *out; /* a memory stream: written out when the batch is done */
+	struct trace_tod tod;
+	FILE *stream;
+	char *buf;
+	size_t len, cap;
 	__u64 records;
 };
 
-static int take_record(void *ctx, void *data, size_t size)
+static int reserve_output(struct trace_batch *batch, size_t room)
+{
+	size_t cap = batch->cap ? batch->cap : 1 << 16;
+	char *buf;
+
+	if (batch->cap - batch->len >= room)
+		return 0;
+	while (cap - batch->len < room)
+		cap *= 2;
+	buf = realloc(batch->buf, cap);
+	if (!buf)
+		return -ENOMEM;
+	batch->buf = buf;
+	batch->cap = cap;
+	return 0;
+}
+
+static ssize_t append_output(void *cookie, const char *data, size_t size)
+{
+	struct trace_batch *batch = cookie;
+
+	if (reserve_output(batch, size)) {
+		errno = ENOMEM;
+		return 0;
+	}
+	memcpy(batch->buf + batch->len, data, size);
+	batch->len += size;
+	return size;
+}
+
+static int open_output(struct trace_batch *batch, char *err, size_t errlen)
+{
+	batch->stream = fopencookie(batch, "w", (cookie_io_functions_t){ .write = append_output });
+	if (!batch->stream || setvbuf(batch->stream, NULL, _IOFBF, STREAM_BUFFER))
+		return set_err(err, errlen, -ENOMEM, "out of memory");
+	return 0;
+}
+
+static void close_output(struct trace_batch *batch)
+{
+	if (batch->stream)
+		fclose(batch->stream);
+	free(batch->buf);
+}
+
+static int take_record(void *ctx, const void *data, size_t size)
 {
 	struct trace_batch *batch = ctx;
 	struct tsh_trace_record rec = { 0 };
@@ -43,12 +103,15 @@ static int take_record(void *ctx, void *data, size_t size)
 	memcpy(&rec, data, size < sizeof(rec) ? size : sizeof(rec));
 	batch->records++;
 	if (batch->cfg->format == FORMAT_JSON)
-		return render_trace_json(batch->out, &rec, batch->opts);
-	return render_trace_text(batch->out, &rec, batch->opts);
+		return render_trace_json(batch->stream, &rec, batch->opts);
+	if (reserve_output(batch, TRACE_LINE_MAX))
+		return -ENOMEM;
+	batch->len += render_trace_line(batch->buf + batch->len, &rec, batch->opts, &batch->tod);
+	return 0;
 }
 
 struct trace_output {
-	struct ring_buffer *ring;
+	struct ring_reader ring;
 	struct trace_batch batch;
 	int stop_fd;
 };
@@ -62,33 +125,26 @@ static int flush_ring(struct trace_output *to, bool header, const struct trace_t
 		      int timeout_ms, char *err, size_t errlen)
 {
 	const struct config *cfg = to->batch.cfg;
-	char *buf = NULL;
-	size_t len = 0;
+	FILE *out = to->batch.stream;
 	int ret = 0;
 
-	to->batch.out = open_memstream(&buf, &len);
-	if (!to->batch.out)
-		return set_err(err, errlen, -ENOMEM, "out of memory");
 	if (header && cfg->format == FORMAT_TEXT)
-		ret = render_trace_header(to->batch.out, to->batch.opts);
-	if (!ret && to->ring) {
-		ret = ring_buffer__consume(to->ring);
-		ret = ret < 0 ? ret : 0;
-	}
-	if (!ret && totals)
-		ret = cfg->format == FORMAT_JSON ? render_trace_end_json(to->batch.out, totals)
-						 : render_trace_end_text(to->batch.out, totals);
-	if (fclose(to->batch.out) && !ret)
+		ret = render_trace_header(out, to->batch.opts);
+	if (!ret && fflush(out))
 		ret = -ENOMEM;
-	to->batch.out = NULL;
-	if (ret) {
-		free(buf);
+	if (!ret)
+		ret = ring_reader_drain(&to->ring, take_record, &to->batch);
+	if (!ret && totals)
+		ret = cfg->format == FORMAT_JSON ? render_trace_end_json(out, totals)
+						 : render_trace_end_text(out, totals);
+	if (!ret && fflush(out))
+		ret = -ENOMEM;
+	if (ret)
 		return set_err(err, errlen, ret, "cannot read the ring buffer: %s", strerror(-ret));
-	}
-	if (len)
-		ret = write_stoppable(STDOUT_FILENO, to->stop_fd, timeout_ms, buf, len, err,
-				      errlen);
-	free(buf);
+	if (to->batch.len)
+		ret = write_stoppable(STDOUT_FILENO, to->stop_fd, timeout_ms, to->batch.buf,
+				      to->batch.len, err, errlen);
+	to->batch.len = 0;
 	return ret;
 }
 
@@ -130,22 +186,17 @@ static __s64 realtime_offset_ns(void)
 /* Until a stop signal: 0, -EINTR (stopped during a stalled write), or an error. */
 static int follow_ring(struct trace_output *to, char *err, size_t errlen)
 {
-	struct pollfd fds[2] = { { .fd = ring_buffer__epoll_fd(to->ring), .events = POLLIN },
-				 { .fd = to->stop_fd, .events = POLLIN } };
+	struct signalfd_siginfo info;
 	int ret;
 
 	for (;;) {
-		if (poll(fds, 2, POLL_MS) < 0 && errno != EINTR)
-			return set_err(err, errlen, -errno, "poll: %s", strerror(errno));
-		if (fds[1].revents) {
-			struct signalfd_siginfo info;
-
-			/* Taken, so that only a second signal cuts the last output short. */
-			if (read(to->stop_fd, &info, sizeof(info)) < 0)
-				return set_err(err, errlen, -errno, "signalfd: %s",
-					       strerror(errno));
-			return 0;
-		}
+		ret = ring_reader_wait(&to->ring, POLL_MS);
+		if (ret)
+			return set_err(err, errlen, ret, "epoll_wait: %s", strerror(-ret));
+		if (read(to->stop_fd, &info, sizeof(info)) == sizeof(info))
+			return 0; /* taken, so that only a second signal cuts the last output short */
+		if (errno != EAGAIN)
+			return set_err(err, errlen, -errno, "signalfd: %s", strerror(errno));
 		ret = flush_ring(to, false, NULL, -1, err, errlen);
 		if (ret)
 			return ret;
@@ -177,6 +228,13 @@ static int finish_trace(struct trace_output *to, struct tcpstatehist_bpf *skel,
 	bpf_link__destroy(skel->links.tsh_main);
 	skel->links.tsh_main = NULL;
 	ret = read_lost(bpf_map__fd(skel->maps.trace_lost), &totals.lost, err, errlen);
+	/* A program may still be finishing a record that it reserved before the detach. */
+	for (int i = 0; i < LAST_RECORD_TRIES && !ring_reader_empty(&to->ring); i++) {
+		ret = flush_ring(to, false, NULL, STOP_OUTPUT_MS, err, errlen);
+		if (ret)
+			return ret;
+		usleep(LAST_RECORD_WAIT_US);
+	}
 	if (!ret)
 		ret = flush_ring(to, false, NULL, STOP_OUTPUT_MS, err, errlen);
 	if (ret)
@@ -188,7 +246,8 @@ static int finish_trace(struct trace_output *to, struct tcpstatehist_bpf *skel,
 int cmd_trace(const struct config *cfg)
 {
 	struct trace_opts opts = { .time_of_day = cfg->timestamp, .wide = cfg->wide };
-	struct trace_output to = { .batch = { .cfg = cfg, .opts = &opts } };
+	struct trace_output to = { .ring = { .epoll_fd = -1 },
+				   .batch = { .cfg = cfg, .opts = &opts } };
 	struct tcpstatehist_bpf *skel = NULL;
 	struct tsh_kernel kernel = { 0 };
 	struct audit audit = { 0 };
@@ -199,18 +258,17 @@ int cmd_trace(const struct config *cfg)
 
 	block_exit_signals(&signals);
 	/* Readable when an exit signal waits: ends the wait, or a write that a stalled reader holds up. */
-	to.stop_fd = signalfd(-1, &signals, SFD_CLOEXEC);
+	to.stop_fd = signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (to.stop_fd < 0)
 		return command_exit(
 			set_err(err, sizeof(err), -errno, "signalfd: %s", strerror(errno)), err);
 	ret = loader_load(cfg, &skel, &kernel, err, sizeof(err));
-	if (!ret) {
-		to.ring = ring_buffer__new(bpf_map__fd(skel->maps.trace_ring), take_record,
-					   &to.batch, NULL);
-		if (!to.ring)
-			ret = set_err(err, sizeof(err), -errno, "cannot open the ring buffer: %s",
-				      strerror(errno));
-	}
+	if (!ret)
+		ret = ring_reader_open(&to.ring, bpf_map__fd(skel->maps.trace_ring),
+				       bpf_map__max_entries(skel->maps.trace_ring), to.stop_fd, err,
+				       sizeof(err));
+	if (!ret)
+		ret = open_output(&to.batch, err, sizeof(err));
 	if (!ret)
 		ret = loader_attach(skel, err, sizeof(err));
 	if (!ret && !cfg->no_audit)
@@ -228,7 +286,8 @@ int cmd_trace(const struct config *cfg)
 	if (ret == -EINTR) /* stopped while the output was stalled */
 		ret = 0;
 out:
-	ring_buffer__free(to.ring);
+	ring_reader_close(&to.ring);
+	close_output(&to.batch);
 	close(to.stop_fd);
 	audit_close(&audit);
 	tcpstatehist_bpf__destroy(skel);

@@ -261,7 +261,7 @@ static int configure_trace(struct tcpstatehist_bpf *obj, const struct config *cf
 	obj->rodata->trace_min_ns = cfg->min_duration_ns;
 	obj->rodata->trace_from_states = cfg->from_states;
 	obj->rodata->trace_to_states = cfg->to_states;
-	obj->rodata->trace_wakeup_bytes = bytes / TRACE_WAKEUP_FRACTION;
+	obj->rodata->trace_wakeup_shift = __builtin_ctz(bytes / TRACE_WAKEUP_FRACTION);
 	ret = bpf_map__set_max_entries(obj->maps.trace_ring, bytes);
 	if (ret)
 		set_err(err, errlen, ret, "cannot size the ring buffer: %s", strerror(-ret));

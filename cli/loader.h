@@ -14,8 +14,9 @@ struct tcpstatehist_bpf;
 #define TSH_MIN_KERNEL_MINOR 12
 
 /*
- * A trace record wakes the reader at once when this fraction of the ring
- * waits; otherwise the reader finds it on its next timed poll.
+ * A trace record wakes the reader at once when it takes the bytes waiting
+ * past a multiple of this fraction of the ring (a power of two); otherwise
+ * the reader finds it on its next timed poll.
  */
 #define TRACE_WAKEUP_FRACTION 4
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The trace command's renderers: pure functions of one record (or of the
- * final counts) that write to a FILE *. Each returns 0, or -EIO when the
- * stream reports an error.
+ * final counts) that write to a FILE *, or for the text line into a buffer.
+ * Each stream renderer returns 0, or -EIO when the stream reports an error.
  */
 #ifndef TSH_RENDER_TRACE_H
 #define TSH_RENDER_TRACE_H
@@ -26,8 +26,23 @@ struct trace_totals {
 	__u64 missed;  /* transitions no program saw (any socket, before any filter) */
 };
 
+/* The text of the time of day last rendered: local time is computed once a second. */
+struct trace_tod {
+	bool valid;
+	__s64 sec; /* of the wall clock */
+	char text[16];
+	size_t len;
+};
+
+/* Room for any text line: the widest fields, IPv6 addresses, the longest duration. */
+#define TRACE_LINE_MAX 320
+
 int render_trace_header(FILE *out, const struct trace_opts *opts);
-int render_trace_text(FILE *out, const struct tsh_trace_record *rec, const struct trace_opts *opts);
+/* A record's text line into line (TRACE_LINE_MAX bytes at least, not terminated): its length. */
+size_t render_trace_line(char *line, const struct tsh_trace_record *rec,
+			 const struct trace_opts *opts, struct trace_tod *tod);
+int render_trace_text(FILE *out, const struct tsh_trace_record *rec, const struct trace_opts *opts,
+		      struct trace_tod *tod);
 int render_trace_json(FILE *out, const struct tsh_trace_record *rec, const struct trace_opts *opts);
 int render_trace_end_text(FILE *out, const struct trace_totals *totals);
 int render_trace_end_json(FILE *out, const struct trace_totals *totals);

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include "render_trace.h"
+#include "snapshot.h"
 #include "unit.h"
 
 /* 2023-11-14T22:13:20Z as CLOCK_REALTIME, from a monotonic time of 5 s. */
@@ -41,11 +42,12 @@ static char *render_one(const struct tsh_trace_record *rec, const struct trace_o
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&buf, &len);
+	struct trace_tod tod = { 0 };
 
 	if (!out)
 		return NULL;
-	CHECK_EQ_U64(0,
-		     json ? render_trace_json(out, rec, opts) : render_trace_text(out, rec, opts));
+	CHECK_EQ_U64(0, json ? render_trace_json(out, rec, opts)
+			     : render_trace_text(out, rec, opts, &tod));
 	fclose(out);
 	return buf;
 }
@@ -148,21 +150,135 @@ static void test_end(void)
 	free(buf);
 }
 
+/* The line as printf formats it: what the hand-built line must equal, byte for byte. */
+static void reference_line(char *buf, size_t len, const struct tsh_trace_record *rec,
+			   const struct trace_opts *opts)
+{
+	int width = opts->wide ? 39 : 15, af = rec->family == AF_INET6 ? AF_INET6 : AF_INET;
+	char laddr[INET6_ADDRSTRLEN], raddr[INET6_ADDRSTRLEN], comm[TSH_TRACE_COMM_LEN + 1];
+	size_t n = 0;
+
+	if (opts->time_of_day) {
+		time_t t = (rec->time_ns + opts->realtime_offset_ns) / 1000000000ull;
+		char when[16];
+		struct tm tm;
+
+		localtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%H:%M:%S", &tm);
+		n += snprintf(buf + n, len - n, "%-8s ", when);
+	}
+	inet_ntop(af, rec->laddr, laddr, sizeof(laddr));
+	inet_ntop(af, rec->raddr, raddr, sizeof(raddr));
+	snprintf(comm, sizeof(comm), "%.*s", TSH_TRACE_COMM_LEN, rec->comm);
+	for (char *c = comm; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	n += snprintf(buf + n, len - n, "%-12llu %-7u %-16s %-*s %-5u %-*s %-5u %-11s -> %-11s ",
+		      (unsigned long long)rec->cookie, rec->pid, comm, width, laddr, rec->lport,
+		      width, raddr, rec->rport, state_name(rec->oldstate),
+		      state_name(rec->newstate));
+	if (rec->duration_ns == TSH_TRACE_UNKNOWN)
+		snprintf(buf + n, len - n, "-\n");
+	else
+		snprintf(buf + n, len - n, "%.3f\n", rec->duration_ns / 1e6);
+}
+
+/* A xorshift generator: the same records on every run. */
+static __u64 next_random(__u64 *state)
+{
+	*state ^= *state << 13;
+	*state ^= *state >> 7;
+	*state ^= *state << 17;
+	return *state;
+}
+
+static const __u64 edge_durations[] = {
+	0,
+	1,
+	499,
+	500,
+	501,
+	999,
+	1000,
+	1499,
+	1500,
+	1501,
+	999999,
+	999500,
+	1000000,
+	2500,
+	(1ull << 53) - 1,
+	1ull << 53,
+	(1ull << 53) + 500,
+	TSH_TRACE_UNKNOWN - 1,
+};
+
+static void test_text_matches_printf(void)
+{
+	struct trace_opts opts = plain;
+	struct trace_tod tod = { 0 };
+	__u64 seed = 0x9e3779b97f4a7c15ull;
+	char want[512], got[TRACE_LINE_MAX + 1];
+	unsigned int mismatches = 0;
+
+	setenv("TZ", "EST5EDT", 1);
+	tzset();
+	for (unsigned int i = 0; i < 200000; i++) {
+		struct tsh_trace_record rec = v4_record();
+		__u64 r = next_random(&seed);
+		size_t len;
+
+		rec.cookie = r >> (r & 63);
+		rec.pid = next_random(&seed);
+		rec.lport = r >> 16;
+		rec.rport = r >> 32;
+		rec.oldstate = r % 17;
+		rec.newstate = (r >> 8) % 17;
+		rec.family = (r >> 5) & 1 ? AF_INET6 : AF_INET;
+		for (unsigned int b = 0; b < 16; b++) {
+			rec.laddr[b] = (r >> 20) & 1 ? next_random(&seed) : b == 15;
+			rec.raddr[b] = (r >> 21) & 1 ? next_random(&seed) & 0x0f : 0;
+		}
+		for (unsigned int c = 0; c < TSH_TRACE_COMM_LEN; c++)
+			rec.comm[c] = (r >> 22) & 1 ? (char)next_random(&seed) : "loadgen"[c % 8];
+		if (i < sizeof(edge_durations) / sizeof(edge_durations[0]))
+			rec.duration_ns = edge_durations[i];
+		else if ((r >> 40) % 8 == 0)
+			rec.duration_ns = TSH_TRACE_UNKNOWN;
+		else
+			rec.duration_ns = next_random(&seed) >> ((r >> 43) % 64);
+		/* Monotonic times over a few days, around a change of daylight saving time. */
+		rec.time_ns = (next_random(&seed) % (4 * 86400ull)) * 1000000000ull;
+		opts.realtime_offset_ns = 1699160000ll * 1000000000ll;
+		opts.time_of_day = (r >> 50) & 1;
+		opts.wide = (r >> 51) & 1;
+		reference_line(want, sizeof(want), &rec, &opts);
+		len = render_trace_line(got, &rec, &opts, &tod);
+		got[len] = 0;
+		if (strcmp(want, got) && mismatches++ < 3)
+			CHECK_STR(want, got);
+	}
+	CHECK_EQ_U64(0, mismatches);
+}
+
 static void test_write_error(void)
 {
 	struct tsh_trace_record rec = v4_record();
 	FILE *out = fopen("/dev/full", "w");
+	struct trace_tod tod = { 0 };
 
 	if (!out)
 		return;
 	setvbuf(out, NULL, _IONBF, 0);
-	CHECK_EQ_U64(-EIO, render_trace_text(out, &rec, &plain));
+	CHECK_EQ_U64(-EIO, render_trace_text(out, &rec, &plain, &tod));
 	fclose(out);
 }
 
 UNIT_TESTS(render_trace_tests) = {
 	{ "render trace: text columns, unknown duration, time of day", test_text },
 	{ "render trace: -w and IPv6", test_text_wide_v6 },
+	{ "render trace: the hand-built line is printf's, byte for byte",
+	  test_text_matches_printf },
 	{ "render trace: header", test_header },
 	{ "render trace: JSON record", test_json },
 	{ "render trace: the counts at the end", test_end },
