@@ -4,8 +4,11 @@
 # namespace of its own by loadgen processes (at most PER each: the open-files
 # limit), an attached set counting them, then `tcpstatehist sockets` timed
 # ROUNDS times with ages and without (nothing attached at the default path). Root; run it alone (under the suite's
-# flock on a shared machine). Prints one line per run: wall, user, sys.
+# flock on a shared machine). Prints one line per run: wall, user, sys (to the ms),
+# first of the empty namespace, then of the N connections.
 #   bench/census.sh [N]      (default 100000; env PER 9000, ROUNDS 5)
+# TOOLS: the builds to time, each round in turn (default ./tcpstatehist); the
+# first one attaches the set and checks the counts.
 set -u
 cd "$(dirname "$0")/.."
 N=${1:-100000}
@@ -15,7 +18,8 @@ NS=tsh-census-$$
 PIN=/sys/fs/bpf/tsh-census-$$
 PORT=21000
 LOADGEN=.output/loadgen
-TSH=./tcpstatehist
+TOOLS=${TOOLS:-./tcpstatehist}
+TSH=${TOOLS%% *}
 
 cleanup() {
 	[ -n "${LGPIDS:-}" ] && kill $LGPIDS 2>/dev/null
@@ -24,8 +28,26 @@ cleanup() {
 	ip netns del "$NS" 2>/dev/null
 }
 trap cleanup EXIT
+# One census, timed by the shell: wall, user and sys in s, to the ms.
+timed() {
+	local TIMEFORMAT="wall %3R s, user %3U s, sys %3S s"
+
+	{ time "$@" -f json >/dev/null 2>&1; } 2>&1
+}
+
+# Each round, each tool: a census with the attached set's ages, and one without.
+census_rounds() {
+	for ((r = 0; r < ROUNDS; r++)); do
+		for tool in $TOOLS; do
+			echo "$1$tool with ages: $(timed "$tool" sockets -N "/run/netns/$NS" --pin-path "$PIN")"
+			echo "$1$tool no ages:   $(timed "$tool" sockets -N "/run/netns/$NS")"
+		done
+	done
+}
+
 ip netns add "$NS" && ip netns exec "$NS" ip link set lo up || exit 1
 $TSH attach -N "/run/netns/$NS" --pin-path "$PIN" >/dev/null || exit 1
+census_rounds "empty: "
 
 LGPIDS=
 left=$N
@@ -47,17 +69,11 @@ for ((t = 0; t < 600; t++)); do
 done
 echo "TCP sockets in use: $inuse"
 
-for ((r = 0; r < ROUNDS; r++)); do
-	$TSH sockets -N "/run/netns/$NS" --pin-path "$PIN" -f json | python3 -c '
+$TSH sockets -N "/run/netns/$NS" --pin-path "$PIN" -f json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 print("counted %d: %s" % (d["sockets"], ", ".join("%s %d (unknown %d)" % (s["state"], s["count"],
       s["unknown"]) for s in d["states"])))' >/tmp/tsh-census-counts.$$
-	/usr/bin/time -f "with ages: wall %e s, user %U s, sys %S s, max RSS %M kB" \
-		$TSH sockets -N "/run/netns/$NS" --pin-path "$PIN" -f json 2>&1 >/dev/null
-	/usr/bin/time -f "no ages:   wall %e s, user %U s, sys %S s, max RSS %M kB" \
-		$TSH sockets -N "/run/netns/$NS" -f json 2>&1 >/dev/null |
-		grep -v '^tcpstatehist:'
-done
+census_rounds ""
 cat /tmp/tsh-census-counts.$$
 rm -f /tmp/tsh-census-counts.$$

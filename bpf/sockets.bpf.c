@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The census: a TCP socket iterator that writes one fixed record per socket
- * (include/tsh_sockets.h) to the iterator's reader. iter/tcp walks the full
- * sockets, the timewait mini-sockets and the request sockets of the network
- * namespace the reader opened the iterator in; their sock_common says which
- * is which by its state.
+ * The census: a TCP socket iterator that counts every socket into per-state
+ * totals (include/tsh_sockets.h, read by userspace from .bss after the walk)
+ * and writes a record only for the candidates of the oldest list: a socket
+ * of known age older than the youngest of the N oldest seen so far. iter/tcp
+ * walks the full sockets, the timewait mini-sockets and the request sockets of
+ * the network namespace the reader opened the iterator in; their sock_common
+ * says which is which by its state.
  *
  * Ages: a full socket's from the start times an attached set keeps (userspace
  * hands this program the set's start_slots and state_since maps before load);
@@ -31,6 +33,8 @@ const volatile __u32 filter_family;   /* 0, AF_INET or AF_INET6 */
 const volatile bool filter_lport;     /* keep only local ports in ports[LOCAL] */
 const volatile bool filter_rport;     /* keep only remote ports in ports[REMOTE] */
 const volatile bool have_start_times; /* start_slots and state_since are an attached set's */
+const volatile __u64 older_than_ns;   /* --older-than, 0 for none */
+const volatile __u32 top_max;	      /* --top: how many of the oldest to list, 0 for none */
 /*
  * The namespace's tcp_fin_timeout in seconds, as its sysctl shows it; 0 =
  * unknown. The kernel keeps it in jiffies (seconds * HZ): their ratio is HZ,
@@ -43,13 +47,21 @@ const volatile __u32 fin_timeout_s;
  * start-time maps (bpf_map__reuse_fd), or unused placeholders.
  */
 
-/* The socket's address as a plain number: the verifier forbids hashing a pointer. */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64);
-} sk_address SEC(".maps");
+/*
+ * The socket's address as a plain number (the verifier forbids hashing a
+ * pointer), laundered through memory. One walk runs at a time in a program
+ * loaded for it, so a global does.
+ */
+__u64 sk_address;
+
+/* What the walk counted: userspace reads it when the walk has ended. */
+struct tsh_census_totals totals;
+
+/* The candidates' filter: include/tsh_sockets.h. */
+struct tsh_census_heap heap;
+
+/* The clock of the walk: read once, again only for a start time after it. */
+__u64 walk_now;
 
 /* The same filters as the transition programs, on the socket as it is now. */
 static __always_inline bool wanted(const struct tsh_sock_record *rec)
@@ -63,58 +75,52 @@ static __always_inline bool wanted(const struct tsh_sock_record *rec)
 	return true;
 }
 
-static __always_inline void read_endpoints(struct tsh_sock_record *rec,
-					   const struct sock_common *skc)
+/* The clock of the walk, read again for a start time it does not reach. */
+static __always_inline __u64 walk_clock(__u64 since)
 {
-	rec->family = skc->skc_family;
-	rec->sport = skc->skc_num;
-	rec->dport = bpf_ntohs(skc->skc_dport);
-	if (rec->family == AF_INET6) {
-		BPF_CORE_READ_INTO(&rec->saddr, skc, skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(&rec->daddr, skc, skc_v6_daddr);
-	} else {
-		BPF_CORE_READ_INTO((__u32 *)rec->saddr, skc, skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)rec->daddr, skc, skc_daddr);
-	}
+	if (!walk_now || walk_now < since)
+		walk_now = bpf_ktime_get_ns();
+	return walk_now;
 }
 
-/* The attached set's start time of a full socket: its start slot's, else its storage's. */
-static __always_inline __u64 start_time(struct sock_common *skc, struct tcp_sock *tp, __u64 cookie)
+/*
+ * The attached set's start time of a full socket: its start slot's, else its
+ * storage's. The slot names its owner by cookie: a socket without one yet
+ * (0) owns no slot by cookie, so the field is read without making one.
+ */
+static __always_inline __u64 start_time(struct sock_common *skc)
 {
-	__u32 zero = 0, index;
 	struct start_slot *slot;
-	__u64 *scratch, address, *since;
+	struct tcp_sock *tp;
+	__u64 address, *since, cookie;
+	__u32 index;
 
-	scratch = bpf_map_lookup_elem(&sk_address, &zero);
-	if (!scratch)
-		return 0;
-	*scratch = (__u64)skc;
-	address = *(volatile __u64 *)scratch;
+	sk_address = (__u64)skc;
+	address = *(volatile __u64 *)&sk_address;
 	index = tsh_start_slot_index(address);
 	slot = bpf_map_lookup_elem(&start_slots, &index);
-	/* The owner by cookie, or the newborn server child at this address. */
-	if (slot && (slot->cookie == cookie || (slot->cookie == NEWBORN && slot->sk == address)))
-		return slot->since;
+	if (slot) {
+		cookie = skc->skc_cookie.counter;
+		/* The owner by cookie, or the newborn server child at this address. */
+		if ((cookie && slot->cookie == cookie) ||
+		    (slot->cookie == NEWBORN && slot->sk == address))
+			return slot->since;
+	}
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return 0;
 	since = bpf_sk_storage_get(&state_since, tp, NULL, 0);
 	return since ? *since : 0;
 }
 
-static __always_inline void age_full(struct tsh_sock_record *rec, struct sock_common *skc,
-				     __u64 now)
+static __always_inline void age_full(struct tsh_sock_record *rec, struct sock_common *skc)
 {
-	struct tcp_sock *tp = bpf_skc_to_tcp_sock(skc);
-	struct cgroup *cgrp;
-	__u64 since;
+	__u64 since = start_time(skc), now;
 
-	if (!tp)
+	if (!since)
 		return;
-	cgrp = tp->inet_conn.icsk_inet.sk.sk_cgrp_data.cgroup;
-	if (cgrp)
-		rec->cgroup_id = BPF_CORE_READ(cgrp, kn, id);
-	if (!have_start_times)
-		return;
-	since = start_time(skc, tp, rec->cookie);
-	if (!since || since > now)
+	now = walk_clock(since);
+	if (since > now)
 		return;
 	rec->age_ns = now - since;
 	rec->age_source = TSH_AGE_START;
@@ -152,20 +158,101 @@ static __always_inline void age_timewait(struct tsh_sock_record *rec, struct soc
 }
 
 /* tcp_make_synack() stamps the first SYN-ACK in microseconds of CLOCK_MONOTONIC. */
-static __always_inline void age_request(struct tsh_sock_record *rec, struct sock_common *skc,
-					__u64 now)
+static __always_inline void age_request(struct tsh_sock_record *rec, struct sock_common *skc)
 {
 	struct tcp_request_sock *treq = bpf_skc_to_tcp_request_sock(skc);
-	__u64 sent_us;
+	__u64 sent_us, now;
 
 	rec->state = TSH_SYN_RECV;
 	if (!treq)
 		return;
 	sent_us = treq->snt_synack;
-	if (!sent_us || sent_us > now / 1000)
+	if (!sent_us)
+		return;
+	now = walk_clock(sent_us * 1000);
+	if (sent_us > now / 1000)
 		return;
 	rec->age_ns = now - sent_us * 1000;
 	rec->age_source = TSH_AGE_SYNACK;
+}
+
+/* Whether a socket of known age may be among the oldest; gives it its cookie if so. */
+static __always_inline bool candidate(struct tsh_sock_record *rec, struct sock_common *skc)
+{
+	if (!tsh_census_may_beat(&heap, top_max, rec->age_ns))
+		return false;
+	rec->cookie = bpf_get_socket_cookie(skc);
+	return tsh_census_beats(&heap, top_max, rec->age_ns, rec->cookie);
+}
+
+/* The new entry of heap_push(), for the steps. */
+struct heap_entry {
+	__u64 age;
+	__u64 cookie;
+};
+
+static long heap_up_step(__u64 index, void *ctx)
+{
+	struct heap_entry *e = ctx;
+
+	return !tsh_census_heap_up(&heap, e->age, e->cookie);
+}
+
+static long heap_down_step(__u64 index, void *ctx)
+{
+	struct heap_entry *e = ctx;
+
+	return !tsh_census_heap_down(&heap, e->age, e->cookie);
+}
+
+/*
+ * tsh_census_heap_push() with its steps in bpf_loop(), which the verifier
+ * checks once whatever the count. Global functions: the verifier checks each
+ * once, on its own, so that their branches (the heap's, the bucket's search)
+ * do not multiply the program's paths.
+ */
+__noinline int heap_push(__u64 age, __u64 cookie)
+{
+	struct heap_entry e = { age, cookie };
+	int up = tsh_census_heap_open(&heap, top_max);
+
+	if (up < 0)
+		return 0;
+	if (up)
+		bpf_loop(TSH_HEAP_DEPTH, heap_up_step, &e, 0);
+	else
+		bpf_loop(TSH_HEAP_DEPTH, heap_down_step, &e, 0);
+	tsh_census_heap_fill(&heap, age, cookie);
+	return 0;
+}
+
+__noinline int count_socket(__u64 state, __u32 known, __u64 age_ns)
+{
+	tsh_census_count(&totals, state, known, age_ns);
+	return 0;
+}
+
+/* What only a listed socket needs: its addresses and its cgroup. */
+static __always_inline void fill_record(struct tsh_sock_record *rec, struct sock_common *skc)
+{
+	struct tcp_sock *tp;
+	struct cgroup *cgrp;
+
+	if (rec->family == AF_INET6) {
+		BPF_CORE_READ_INTO(&rec->saddr, skc, skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&rec->daddr, skc, skc_v6_daddr);
+	} else {
+		BPF_CORE_READ_INTO((__u32 *)rec->saddr, skc, skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)rec->daddr, skc, skc_daddr);
+	}
+	if (rec->kind != TSH_SOCK_FULL)
+		return;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return;
+	cgrp = tp->inet_conn.icsk_inet.sk.sk_cgrp_data.cgroup;
+	if (cgrp)
+		rec->cgroup_id = BPF_CORE_READ(cgrp, kn, id);
 }
 
 static __always_inline bool full_in_cgroup(struct sock_common *skc)
@@ -180,30 +267,43 @@ int tsh_sockets(struct bpf_iter__tcp *ctx)
 {
 	struct sock_common *skc = ctx->sk_common;
 	struct tsh_sock_record rec = {};
-	__u64 now;
+	bool known;
 
 	if (!skc)
 		return 0;
 	rec.state = skc->skc_state;
-	read_endpoints(&rec, skc);
+	rec.family = skc->skc_family;
+	rec.sport = skc->skc_num;
+	rec.dport = bpf_ntohs(skc->skc_dport);
 	if (!wanted(&rec))
 		return 0;
-	now = bpf_ktime_get_ns();
-	rec.cookie = bpf_get_socket_cookie(skc);
 	/* Only full sockets have a cgroup: --cgroup counts nothing else. */
-	if (filter_cgroup_id && (rec.state == TSH_TIME_WAIT || rec.state == TSH_NEW_SYN_RECV ||
-				 !full_in_cgroup(skc)))
+	if (filter_cgroup_id &&
+	    (rec.state == TSH_TIME_WAIT || rec.state == TSH_NEW_SYN_RECV || !full_in_cgroup(skc)))
 		return 0;
 	if (rec.state == TSH_TIME_WAIT) {
 		rec.kind = TSH_SOCK_TIMEWAIT;
 		age_timewait(&rec, skc);
 	} else if (rec.state == TSH_NEW_SYN_RECV) {
 		rec.kind = TSH_SOCK_REQUEST;
-		age_request(&rec, skc, now);
-	} else {
-		age_full(&rec, skc, now);
+		age_request(&rec, skc);
+	} else if (have_start_times) {
+		age_full(&rec, skc);
 	}
-	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
+	known = rec.age_source != TSH_AGE_UNKNOWN;
+	if (!tsh_census_matches(older_than_ns, known, rec.age_ns))
+		return 0;
+	if (known && candidate(&rec, skc)) {
+		fill_record(&rec, skc);
+		/*
+		 * A full buffer: the reader's next read shows this socket again,
+		 * so nothing of it may be counted now.
+		 */
+		if (bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec)))
+			return 0;
+		heap_push(rec.age_ns, rec.cookie);
+	}
+	count_socket(rec.state, known, rec.age_ns);
 	return 0;
 }
 

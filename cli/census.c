@@ -24,10 +24,9 @@ static void swap_records(struct tsh_sock_record *a, struct tsh_sock_record *b)
 	*b = t;
 }
 
-/* Ties broken by cookie, so that the list does not depend on the walk's order. */
 static bool younger(const struct tsh_sock_record *a, const struct tsh_sock_record *b)
 {
-	return a->age_ns != b->age_ns ? a->age_ns < b->age_ns : a->cookie > b->cookie;
+	return tsh_census_younger(a->age_ns, a->cookie, b->age_ns, b->cookie);
 }
 
 static void sift_down(struct tsh_sock_record *heap, unsigned int n, unsigned int i)
@@ -47,12 +46,12 @@ static void sift_down(struct tsh_sock_record *heap, unsigned int n, unsigned int
 }
 
 /* The heap's root is the youngest of the oldest: the one a new record may replace. */
-static void keep_if_oldest(struct census *c, const struct tsh_sock_record *rec)
+void census_offer(struct census *c, const struct tsh_sock_record *rec)
 {
 	struct tsh_sock_record *heap = c->oldest;
 	unsigned int i;
 
-	if (!c->top_max)
+	if (!c->top_max || !census_age_known(rec))
 		return;
 	if (c->noldest == c->top_max) {
 		if (!younger(&heap[0], rec))
@@ -71,20 +70,12 @@ static void keep_if_oldest(struct census *c, const struct tsh_sock_record *rec)
 
 void census_add(struct census *c, const struct tsh_sock_record *rec)
 {
-	struct tsh_slot *st = &c->states[rec->state < TSH_NSTATES ? rec->state : 0];
 	bool known = census_age_known(rec);
 
-	if (c->older_than_ns && (!known || rec->age_ns < c->older_than_ns))
+	if (!tsh_census_matches(c->older_than_ns, known, rec->age_ns))
 		return;
-	c->sockets++;
-	st->count++;
-	if (!known) {
-		st->unknown++;
-		return;
-	}
-	st->sum_ns += rec->age_ns;
-	st->buckets[tsh_duration_bucket(rec->age_ns)]++;
-	keep_if_oldest(c, rec);
+	tsh_census_count(&c->totals, rec->state, known, rec->age_ns);
+	census_offer(c, rec);
 }
 
 static int oldest_first(const void *a, const void *b)

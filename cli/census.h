@@ -15,18 +15,13 @@
 #include "tsh_sockets.h"
 
 /* --top: at most this many of the oldest sockets. */
-#define CENSUS_TOP_MAX 1000
+#define CENSUS_TOP_MAX TSH_CENSUS_TOP_MAX
 #define CENSUS_TOP_DEFAULT 10
 #define CENSUS_REASON_LEN 256
 
 struct census {
-	/*
-	 * Per state (index: the TSH_* state), as a transition slot: count,
-	 * unknown (no known age), sum_ns and buckets of the known ages. The
-	 * same buckets as the transition histograms.
-	 */
-	struct tsh_slot states[TSH_NSTATES];
-	__u64 sockets; /* every socket counted */
+	/* Every socket counted, and per state (the same buckets as the transition histograms). */
+	struct tsh_census_totals totals;
 	/* --older-than: only sockets known to have been in their state this long. */
 	__u64 older_than_ns;
 	/* The oldest sockets of known age: a min-heap while adding, oldest first after finish. */
@@ -47,8 +42,14 @@ struct census {
 void census_init(struct census *c, struct tsh_sock_record *oldest, unsigned int top_max,
 		 __u64 older_than_ns);
 
-/* Counts one socket (or leaves it out, for --older-than). */
+/* Counts one socket (or leaves it out, for --older-than), and offers it to the oldest list. */
 void census_add(struct census *c, const struct tsh_sock_record *rec);
+
+/*
+ * Offers a socket counted elsewhere (the iterator's totals) to the oldest
+ * list: kept if it is among the top_max oldest of known age offered so far.
+ */
+void census_offer(struct census *c, const struct tsh_sock_record *rec);
 
 /* Sorts the oldest list, oldest first; call once, after the last census_add. */
 void census_finish(struct census *c);

@@ -165,7 +165,8 @@ static int check_slots(const struct bpf_map *ours, int fd, char *err, size_t err
 }
 
 static int load_iterator(const struct config *cfg, const struct start_times *st,
-			 struct sockets_bpf **skel, char *err, size_t errlen)
+			 const struct census *c, struct sockets_bpf **skel, char *err,
+			 size_t errlen)
 {
 	struct sockets_bpf *obj;
 	unsigned int fin_timeout_s;
@@ -185,6 +186,8 @@ static int load_iterator(const struct config *cfg, const struct start_times *st,
 	obj->rodata->fin_timeout_s = fin_timeout_s;
 	obj->rodata->filter_cgroup_id = cfg->cgroup_id;
 	obj->rodata->filter_cgroup_level = cfg->cgroup_level;
+	obj->rodata->older_than_ns = c->older_than_ns;
+	obj->rodata->top_max = c->top_max;
 	if (st) {
 		ret = check_slots(obj->maps.start_slots, st->slots_fd, err, errlen);
 		if (ret)
@@ -220,8 +223,11 @@ fail:
 	return ret;
 }
 
-/* Reads whole records; a read may end in the middle of one. */
-static int read_records(int fd, struct census *c, char *err, size_t errlen)
+/*
+ * Reads the candidates for the oldest list, whole records; a read may end in
+ * the middle of one. The iterator counts every socket itself.
+ */
+static int read_candidates(int fd, struct census *c, char *err, size_t errlen)
 {
 	enum { RECORDS_PER_READ = 4096 };
 	size_t rec_size = sizeof(struct tsh_sock_record), have = 0;
@@ -253,7 +259,7 @@ static int read_records(int fd, struct census *c, char *err, size_t errlen)
 			struct tsh_sock_record rec;
 
 			memcpy(&rec, buf + off, rec_size);
-			census_add(c, &rec);
+			census_offer(c, &rec);
 		}
 		memmove(buf, buf + whole, have - whole);
 		have -= whole;
@@ -272,7 +278,7 @@ int census_walk(const struct config *cfg, const struct start_times *st, struct c
 
 	if (cfg->netns_path && (ret = netns_inode(cfg->netns_path, &netns, err, errlen)))
 		return ret;
-	ret = load_iterator(cfg, st, &skel, err, errlen);
+	ret = load_iterator(cfg, st, c, &skel, err, errlen);
 	if (ret)
 		return ret;
 	link = bpf_program__attach_iter(skel->progs.tsh_sockets, NULL);
@@ -290,7 +296,10 @@ int census_walk(const struct config *cfg, const struct start_times *st, struct c
 		goto out;
 	}
 	c->start_times = st != NULL;
-	ret = read_records(fd, c, err, errlen);
+	ret = read_candidates(fd, c, err, errlen);
+	/* The walk has ended: nothing writes the totals any more. */
+	if (!ret)
+		c->totals = skel->bss->totals;
 out:
 	if (fd >= 0)
 		close(fd);

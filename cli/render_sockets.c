@@ -12,7 +12,7 @@
 /* States in the kernel's order; 0 collects anything outside the table. */
 static bool state_shown(const struct census *c, unsigned int state)
 {
-	return c->states[state].count > 0;
+	return c->totals.states[state].count > 0;
 }
 
 static const char *cgroup_of(const struct census *c, unsigned int i)
@@ -34,7 +34,7 @@ static void print_state_table(FILE *out, const struct census *c)
 		"MAX");
 	for (unsigned int s = 1; s <= TSH_NSTATES; s++) {
 		unsigned int state = s % TSH_NSTATES;
-		const struct tsh_slot *st = &c->states[state];
+		const struct tsh_slot *st = &c->totals.states[state];
 		static const double percentiles[] = { 50, 90, 100 };
 		char cells[3][16];
 
@@ -80,15 +80,15 @@ int render_sockets_text(FILE *out, const struct census *c)
 	if (c->older_than_ns) {
 		format_duration_us(threshold, sizeof(threshold), c->older_than_ns / 1000);
 		fprintf(out, "TCP sockets in their state for at least %s: %llu\n", threshold,
-			(unsigned long long)c->sockets);
+			(unsigned long long)c->totals.sockets);
 	} else {
-		fprintf(out, "TCP sockets: %llu\n", (unsigned long long)c->sockets);
+		fprintf(out, "TCP sockets: %llu\n", (unsigned long long)c->totals.sockets);
 	}
-	if (c->sockets)
+	if (c->totals.sockets)
 		print_state_table(out, c);
 	for (unsigned int s = 1; s <= TSH_NSTATES; s++) {
 		unsigned int state = s % TSH_NSTATES;
-		const struct tsh_slot *st = &c->states[state];
+		const struct tsh_slot *st = &c->totals.states[state];
 
 		if (!state_shown(c, state))
 			continue;
@@ -134,7 +134,7 @@ int render_sockets_json(FILE *out, const struct census *c)
 
 	json_init(&w, out);
 	json_begin_object(&w);
-	json_key_u64(&w, "sockets", c->sockets);
+	json_key_u64(&w, "sockets", c->totals.sockets);
 	if (c->older_than_ns)
 		json_key_u64(&w, "older_than_ns", c->older_than_ns);
 	else
@@ -154,7 +154,7 @@ int render_sockets_json(FILE *out, const struct census *c)
 			continue;
 		json_begin_object(&w);
 		json_key_string(&w, "state", census_state_name(state));
-		render_json_slot(&w, &c->states[state]);
+		render_json_slot(&w, &c->totals.states[state]);
 		json_end_object(&w);
 	}
 	json_end_array(&w);
@@ -183,8 +183,8 @@ static void print_state_gauges(FILE *out, const struct census *c, const char *us
 		if (state_named(s))
 			fprintf(out, "%s{%s%sstate=\"%s\"} %llu\n", name, user, user[0] ? "," : "",
 				tsh_state_names[s],
-				(unsigned long long)(unknown ? c->states[s].unknown
-							     : c->states[s].count));
+				(unsigned long long)(unknown ? c->totals.states[s].unknown
+							     : c->totals.states[s].count));
 }
 
 int render_sockets_prometheus(FILE *out, const struct census *c)
@@ -203,11 +203,11 @@ int render_sockets_prometheus(FILE *out, const struct census *c)
 	for (unsigned int s = 0; s < TSH_NSTATES; s++) {
 		char labels[PROM_LABELS_LEN + 48];
 
-		if (!state_named(s) || c->states[s].count == c->states[s].unknown)
+		if (!state_named(s) || c->totals.states[s].count == c->totals.states[s].unknown)
 			continue;
 		snprintf(labels, sizeof(labels), "%s%sstate=\"%s\"", user, user[0] ? "," : "",
 			 tsh_state_names[s]);
-		prom_histogram(out, age_metric, labels, &c->states[s]);
+		prom_histogram(out, age_metric, labels, &c->totals.states[s]);
 	}
 	return ferror(out) ? -EIO : 0;
 }

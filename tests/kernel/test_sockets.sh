@@ -88,6 +88,19 @@ if [ "$SYN_SENT" = 1 ]; then
 		and .age_ns >= $w * 1000000) | .age_source] | join(",")' "$WORK/all.json")"
 fi
 
+# The kernel sends only the candidates for the oldest list (those older than
+# the youngest of the N oldest it has seen): a short list is the head of a long
+# one. -L 8000: the servers, all aged from one clock (start times, SYN-ACKs), so
+# that the order does not change between the two walks.
+census -f json --top 100 -L 8000 >"$WORK/top100.json"
+census -f json --top 5 -L 8000 >"$WORK/top5.json"
+expect_eq "--top 5: the first 5 of --top 100 (of $(jq '.oldest | length' "$WORK/top100.json"))" \
+	"$(jq -c '[.oldest[:5][] | .cookie]' "$WORK/top100.json")" \
+	"$(jq -c '[.oldest[] | .cookie]' "$WORK/top5.json")"
+counts='[.states[] | [.state, .count, .unknown]]'
+expect_eq "--top 5: the same counts as --top 100" "$(jq -c "$counts" "$WORK/top100.json")" \
+	"$(jq -c "$counts" "$WORK/top5.json")"
+
 # The per-state counts are ss's, in the same namespace.
 ip netns exec "$NS" ss -tanH | awk '{print $1}' | sort | uniq -c |
 	awk '{print $2, $1}' >"$WORK/ss.txt"

@@ -56,15 +56,17 @@ static void test_counts(void)
 
 	census_init(&c, oldest, 3, 0);
 	fill(&c);
-	CHECK_EQ_U64(8, c.sockets);
-	CHECK_EQ_U64(4, c.states[TSH_CLOSE_WAIT].count);
-	CHECK_EQ_U64(1, c.states[TSH_CLOSE_WAIT].unknown);
-	CHECK_EQ_U64(7500000000ull, c.states[TSH_CLOSE_WAIT].sum_ns);
-	CHECK_EQ_U64(2, c.states[TSH_CLOSE_WAIT].buckets[tsh_duration_bucket(3000000000ull)]);
-	CHECK_EQ_U64(1, c.states[TSH_CLOSE_WAIT].buckets[tsh_duration_bucket(1500000000ull)]);
-	CHECK_EQ_U64(2, c.states[TSH_FIN_WAIT2].count);
-	CHECK_EQ_U64(1, c.states[TSH_SYN_RECV].count);
-	CHECK_EQ_U64(1, c.states[TSH_LISTEN].unknown);
+	CHECK_EQ_U64(8, c.totals.sockets);
+	CHECK_EQ_U64(4, c.totals.states[TSH_CLOSE_WAIT].count);
+	CHECK_EQ_U64(1, c.totals.states[TSH_CLOSE_WAIT].unknown);
+	CHECK_EQ_U64(7500000000ull, c.totals.states[TSH_CLOSE_WAIT].sum_ns);
+	CHECK_EQ_U64(2,
+		     c.totals.states[TSH_CLOSE_WAIT].buckets[tsh_duration_bucket(3000000000ull)]);
+	CHECK_EQ_U64(1,
+		     c.totals.states[TSH_CLOSE_WAIT].buckets[tsh_duration_bucket(1500000000ull)]);
+	CHECK_EQ_U64(2, c.totals.states[TSH_FIN_WAIT2].count);
+	CHECK_EQ_U64(1, c.totals.states[TSH_SYN_RECV].count);
+	CHECK_EQ_U64(1, c.totals.states[TSH_LISTEN].unknown);
 	/* The oldest three, oldest first; equal ages by cookie. */
 	CHECK_EQ_U64(3, c.noldest);
 	CHECK_EQ_U64(21, oldest[0].cookie);
@@ -79,12 +81,12 @@ static void test_older_than(void)
 
 	census_init(&c, oldest, 10, 2000000000ull);
 	fill(&c);
-	CHECK_EQ_U64(4, c.sockets);
-	CHECK_EQ_U64(2, c.states[TSH_CLOSE_WAIT].count);
-	CHECK_EQ_U64(0, c.states[TSH_CLOSE_WAIT].unknown);
-	CHECK_EQ_U64(2, c.states[TSH_FIN_WAIT2].count);
-	CHECK_EQ_U64(0, c.states[TSH_SYN_RECV].count);
-	CHECK_EQ_U64(0, c.states[TSH_LISTEN].count);
+	CHECK_EQ_U64(4, c.totals.sockets);
+	CHECK_EQ_U64(2, c.totals.states[TSH_CLOSE_WAIT].count);
+	CHECK_EQ_U64(0, c.totals.states[TSH_CLOSE_WAIT].unknown);
+	CHECK_EQ_U64(2, c.totals.states[TSH_FIN_WAIT2].count);
+	CHECK_EQ_U64(0, c.totals.states[TSH_SYN_RECV].count);
+	CHECK_EQ_U64(0, c.totals.states[TSH_LISTEN].count);
 	CHECK_EQ_U64(4, c.noldest);
 	CHECK_EQ_U64(13, oldest[3].cookie);
 }
@@ -97,7 +99,7 @@ static void test_top_zero_and_bad_state(void)
 	census_init(&c, NULL, 0, 0);
 	census_add(&c, &rec);
 	census_finish(&c);
-	CHECK_EQ_U64(1, c.states[0].count);
+	CHECK_EQ_U64(1, c.totals.states[0].count);
 	CHECK_EQ_U64(0, c.noldest);
 	CHECK_STR("UNKNOWN", census_state_name(99));
 	CHECK_STR("unknown", census_kind_name(7));
@@ -248,10 +250,65 @@ static void test_render_prometheus(void)
 	free(got);
 }
 
+/*
+ * The iterator's filter (include/tsh_sockets.h) against counting every
+ * record: for each list size, ages in random order with many ties, the
+ * candidates that beat the heap's root must make the same oldest list as all
+ * the records, and be few.
+ */
+static void test_candidates(void)
+{
+	static const unsigned int tops[] = { 1, 2, 7, 10, 100, TSH_CENSUS_TOP_MAX };
+	static struct tsh_sock_record all[TSH_CENSUS_TOP_MAX], filtered[TSH_CENSUS_TOP_MAX];
+	static struct tsh_census_heap heap;
+	const unsigned int n = 20000;
+	unsigned long long seed = 88172645463325252ull;
+
+	for (size_t t = 0; t < sizeof(tops) / sizeof(tops[0]); t++) {
+		unsigned int top = tops[t], candidates = 0;
+		struct census every, some;
+
+		memset(&heap, 0, sizeof(heap));
+		census_init(&every, all, top, 0);
+		census_init(&some, filtered, top, 0);
+		for (unsigned int i = 0; i < n; i++) {
+			struct tsh_sock_record rec;
+
+			seed ^= seed << 13;
+			seed ^= seed >> 7;
+			seed ^= seed << 17;
+			/*
+			 * 5000 distinct ages: ties that only the cookie orders, and
+			 * cookies out of the walk's order (7919 is prime to n).
+			 */
+			rec = record(1000 + (i * 7919ull) % n, TSH_ESTABLISHED, TSH_SOCK_FULL,
+				     TSH_AGE_START, 1000 * (seed % 5000));
+			census_add(&every, &rec);
+			if (!tsh_census_may_beat(&heap, top, rec.age_ns) ||
+			    !tsh_census_beats(&heap, top, rec.age_ns, rec.cookie))
+				continue;
+			tsh_census_heap_push(&heap, top, rec.age_ns, rec.cookie);
+			census_offer(&some, &rec);
+			candidates++;
+		}
+		census_finish(&every);
+		census_finish(&some);
+		CHECK_EQ_U64(top, heap.len);
+		CHECK_EQ_U64(every.noldest, some.noldest);
+		for (unsigned int i = 0; i < top; i++)
+			CHECK_EQ_U64(all[i].cookie, filtered[i].cookie);
+		/* The root is the youngest of the list. */
+		CHECK_EQ_U64(all[top - 1].cookie, heap.cookie[0]);
+		/* About top * (1 + ln(n / top)) in a random order; the list, not the walk. */
+		CHECK(candidates < n / 4 || top == TSH_CENSUS_TOP_MAX);
+	}
+}
+
 UNIT_TESTS(census_tests) = {
 	{ "census: counts, unknown ages, the oldest", test_counts },
 	{ "census: --older-than keeps known ages only", test_older_than },
 	{ "census: no oldest list, a state outside the table", test_top_zero_and_bad_state },
+	{ "census: the iterator's candidates make the exact oldest list", test_candidates },
 	{ "census: endpoints as ss prints them", test_endpoints },
 	{ "census: text", test_render_text },
 	{ "census: json", test_render_json },
