@@ -325,7 +325,7 @@ static __always_inline void record(struct tsh_table *table, __u32 writer, struct
 		since = owner ? &start->since : bpf_sk_storage_get(&state_since, sk, NULL, 0);
 	}
 	count_duration(slot, since, now);
-	trace_transition(writer, sk, oldstate, newstate, birth ? 0 : cookie, since, now);
+	trace_transition(writer, sk, oldstate, newstate, birth, birth ? 0 : cookie, since, now);
 	if (by_kind)
 		count_by_key(writer, sk, oldstate, counted, birth, since, now);
 	/*

@@ -137,8 +137,8 @@ static __always_inline bool crossed_wakeup_mark(void)
  * the record as lost, never drops it silently.
  */
 static __always_inline void trace_transition(__u32 writer, struct sock *sk, int oldstate,
-					     int newstate, __u64 cookie, const __u64 *since,
-					     __u64 now)
+					     int newstate, bool birth, __u64 cookie,
+					     const __u64 *since, __u64 now)
 {
 	__u64 duration = TSH_TRACE_UNKNOWN, *lost;
 	struct tsh_trace_record *rec;
@@ -162,6 +162,7 @@ static __always_inline void trace_transition(__u32 writer, struct sock *sk, int 
 	rec->time_ns = now;
 	rec->cookie = cookie;
 	rec->duration_ns = duration;
+	rec->key = by_kind ? breakdown_key(sk, oldstate, newstate, birth) : 0;
 	trace_fill(rec, sk, oldstate, newstate);
 	bpf_ringbuf_submit(rec, crossed_wakeup_mark() ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }

@@ -499,6 +499,17 @@ static int check_combinations(struct config *cfg, char *err, size_t errlen)
 		set_err(err, errlen, -EINVAL, "--max-keys needs --by");
 		return -EINVAL;
 	}
+	if (cfg->command == CMD_TRACE && (cfg->by == TSH_BY_LPORT || cfg->by == TSH_BY_RPORT)) {
+		set_err(err, errlen, -EINVAL,
+			"--by %s: every trace record has both ports; trace takes port, cgroup or "
+			"netns",
+			by_name(cfg->by));
+		return -EINVAL;
+	}
+	if (cfg->max_keys && cfg->command == CMD_TRACE) {
+		set_err(err, errlen, -EINVAL, "--max-keys: trace prints every key as it is");
+		return -EINVAL;
+	}
 	if (cfg->by && !cfg->max_keys)
 		cfg->max_keys = MAX_KEYS_DEFAULT;
 	return 0;
@@ -727,7 +738,7 @@ void print_usage(FILE *out, const char *prog)
 		"       %1$s sockets [FILTERS] [--older-than DUR] [--top N] [-f text|json|prometheus]\n"
 		"               [-o FILE] [--pin-path DIR]\n"
 		"       %1$s trace [FILTERS] [--min-duration DUR] [--from STATES] [--to STATES]\n"
-		"               [-T] [-w] [-f text|json] [--ring-size KIB]\n"
+		"               [-T] [-w] [-f text|json] [--ring-size KIB] [--by KEY]\n"
 		"\n"
 		"Time spent in each TCP state, per state transition, aggregated in the kernel.\n"
 		"Without INTERVAL: trace until Ctrl-C, then print one summary. With INTERVAL\n"
@@ -765,7 +776,8 @@ void print_usage(FILE *out, const char *prog)
 		"  -w, --wide             trace: address columns wide enough for IPv6\n"
 		"      --ring-size KIB    trace: ring buffer size, a power of two (default %7$d)\n"
 		"      --by KEY           live view, attach: also count per KEY: port (the server's),\n"
-		"                         lport, rport, cgroup or netns\n"
+		"                         lport, rport, cgroup or netns; trace: each record's\n"
+		"                         port, cgroup or netns\n"
 		"      --max-keys N       with --by: keys with counts of their own (default %5$d,\n"
 		"                         at most %6$d); later keys count as \"other\"\n"
 		"      --no-audit         live view, trace: do not count the tracepoint's hits with perf\n"

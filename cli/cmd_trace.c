@@ -16,6 +16,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "audit.h"
+#include "cgroups.h"
 #include "common.h"
 #include "loader.h"
 #include "render_trace.h"
@@ -33,6 +34,35 @@
 /* The stream's own buffer, before its bytes reach the batch's. */
 #define STREAM_BUFFER (1 << 16)
 
+/* --by: the text of the keys seen last, so that a cgroup's path is looked up once. */
+#define KEYS_CACHED 64
+struct trace_keys {
+	size_t n, next;
+	__u64 key[KEYS_CACHED];
+	char text[KEYS_CACHED][TRACE_KEY_MAX];
+};
+
+/* A key's text: a port's or a namespace inode's number, a cgroup's path (its id once gone). */
+static const char *key_text(struct trace_keys *keys, enum tsh_by by, __u64 key)
+{
+	char *path = NULL;
+	size_t i;
+
+	for (i = 0; i < keys->n; i++)
+		if (keys->key[i] == key)
+			return keys->text[i];
+	i = keys->n < KEYS_CACHED ? keys->n++ : keys->next++ % KEYS_CACHED;
+	keys->key[i] = key;
+	snprintf(keys->text[i], sizeof(keys->text[i]), "%llu", (unsigned long long)key);
+	if (by == TSH_BY_CGROUP) {
+		cgroup_paths(&key, 1, &path);
+		if (path)
+			snprintf(keys->text[i], sizeof(keys->text[i]), "%s", path);
+		free(path);
+	}
+	return keys->text[i];
+}
+
 /*
  * The output not yet written: text lines are rendered straight into it, and
  * the stream appends JSON lines, the header and the counts (flushed before
@@ -47,6 +77,7 @@ struct trace_batch {
 	char *buf;
 	size_t len, cap;
 	__u64 records;
+	struct trace_keys keys;
 };
 
 static int reserve_output(struct trace_batch *batch, size_t room)
@@ -98,15 +129,19 @@ static int take_record(void *ctx, const void *data, size_t size)
 {
 	struct trace_batch *batch = ctx;
 	struct tsh_trace_record rec = { 0 };
+	const char *key = NULL;
 
 	/* A shorter record from a mismatched object: the fields it has. */
 	memcpy(&rec, data, size < sizeof(rec) ? size : sizeof(rec));
 	batch->records++;
+	if (batch->opts->by)
+		key = key_text(&batch->keys, batch->opts->by, rec.key);
 	if (batch->cfg->format == FORMAT_JSON)
-		return render_trace_json(batch->stream, &rec, batch->opts);
-	if (reserve_output(batch, TRACE_LINE_MAX))
+		return render_trace_json(batch->stream, &rec, key, batch->opts);
+	if (reserve_output(batch, TRACE_LINE_MAX + TRACE_KEY_MAX))
 		return -ENOMEM;
-	batch->len += render_trace_line(batch->buf + batch->len, &rec, batch->opts, &batch->tod);
+	batch->len +=
+		render_trace_line(batch->buf + batch->len, &rec, key, batch->opts, &batch->tod);
 	return 0;
 }
 
@@ -245,7 +280,9 @@ static int finish_trace(struct trace_output *to, struct tcpstatehist_bpf *skel,
 
 int cmd_trace(const struct config *cfg)
 {
-	struct trace_opts opts = { .time_of_day = cfg->timestamp, .wide = cfg->wide };
+	struct trace_opts opts = { .time_of_day = cfg->timestamp,
+				   .wide = cfg->wide,
+				   .by = cfg->by };
 	struct trace_output to = { .ring = { .epoll_fd = -1 },
 				   .batch = { .cfg = cfg, .opts = &opts } };
 	struct tcpstatehist_bpf *skel = NULL;

@@ -47,7 +47,7 @@ enum option_group {
 	X(CMD_SOCKETS, "sockets", cmd_sockets,                                                     \
 	  OPTS_FILTER | OPTS_FORMAT | OPTS_OUTPUT | OPTS_PIN | OPTS_CENSUS | OPTS_CGROUP)         \
 	X(CMD_TRACE, "trace", cmd_trace,                                                           \
-	  OPTS_TIME | OPTS_FILTER | OPTS_FORMAT | OPTS_TRACE | OPTS_AUDIT | OPTS_CGROUP)
+	  OPTS_TIME | OPTS_FILTER | OPTS_FORMAT | OPTS_TRACE | OPTS_AUDIT | OPTS_CGROUP | OPTS_BY)
 /* clang-format on */
 
 #define COMMAND_ID(id, name, run, options) id,

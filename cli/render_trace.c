@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include "breakdown.h"
 #include "json_writer.h"
 #include "render_trace.h"
 #include "snapshot.h"
@@ -35,12 +36,25 @@ static __u64 wall_clock_ns(const struct tsh_trace_record *rec, const struct trac
 	return rec->time_ns + opts->realtime_offset_ns;
 }
 
+/* The key column's width: a port's, a namespace inode's, a cgroup path's (longer ones push on). */
+static size_t key_width(enum tsh_by by)
+{
+	return by == TSH_BY_CGROUP ? 24 : by == TSH_BY_NETNS ? 10 : 5;
+}
+
 int render_trace_header(FILE *out, const struct trace_opts *opts)
 {
 	int width = opts->wide ? ADDR_WIDTH_WIDE : ADDR_WIDTH;
 
 	if (opts->time_of_day)
 		fprintf(out, "%-8s ", "TIME");
+	if (opts->by) {
+		char title[8] = "";
+
+		for (size_t i = 0; by_name(opts->by)[i] && i + 1 < sizeof(title); i++)
+			title[i] = by_name(opts->by)[i] - 'a' + 'A';
+		fprintf(out, "%-*s ", (int)key_width(opts->by), title);
+	}
 	fprintf(out, "%-12s %-7s %-16s %-*s %-5s %-*s %-5s %-11s -> %-11s %s\n", "COOKIE", "PID",
 		"COMM", width, "LADDR", "LPORT", width, "RADDR", "RPORT", "OLDSTATE", "NEWSTATE",
 		"MS");
@@ -112,15 +126,18 @@ static char *put_address(char *p, const struct tsh_trace_record *rec, const __u8
 	return put_padded(p, text, ipv4_text(text, addr), width);
 }
 
-/* A task may name itself anything: no control byte reaches the terminal ("%-16s "). */
-static char *put_comm(char *p, const char *comm)
+/*
+ * At most max bytes of s, padded to width: a task may name itself anything, a
+ * cgroup too, so no control byte reaches the terminal (a '?' instead).
+ */
+static char *put_safe(char *p, const char *s, size_t max, size_t width)
 {
-	char safe[TSH_TRACE_COMM_LEN];
+	char safe[TRACE_KEY_MAX];
 	size_t len = 0;
 
-	for (; len < TSH_TRACE_COMM_LEN && comm[len]; len++)
-		safe[len] = (unsigned char)comm[len] < 0x20 || comm[len] == 0x7f ? '?' : comm[len];
-	return put_padded(p, safe, len, TSH_TRACE_COMM_LEN);
+	for (; len < max && len < sizeof(safe) && s[len]; len++)
+		safe[len] = (unsigned char)s[len] < 0x20 || s[len] == 0x7f ? '?' : s[len];
+	return put_padded(p, safe, len, width);
 }
 
 static char *put_state(char *p, unsigned int state)
@@ -172,7 +189,7 @@ static char *put_time_of_day(char *p, __u64 wall_ns, struct trace_tod *tod)
 	return put_padded(p, tod->text, tod->len, 8);
 }
 
-size_t render_trace_line(char *line, const struct tsh_trace_record *rec,
+size_t render_trace_line(char *line, const struct tsh_trace_record *rec, const char *key,
 			 const struct trace_opts *opts, struct trace_tod *tod)
 {
 	size_t width = opts->wide ? ADDR_WIDTH_WIDE : ADDR_WIDTH;
@@ -180,9 +197,11 @@ size_t render_trace_line(char *line, const struct tsh_trace_record *rec,
 
 	if (opts->time_of_day)
 		p = put_time_of_day(p, wall_clock_ns(rec, opts), tod);
+	if (opts->by && key)
+		p = put_safe(p, key, TRACE_KEY_MAX, key_width(opts->by));
 	p = put_number(p, rec->cookie, 12);
 	p = put_number(p, rec->pid, 7);
-	p = put_comm(p, rec->comm);
+	p = put_safe(p, rec->comm, TSH_TRACE_COMM_LEN, TSH_TRACE_COMM_LEN); /* "%-16s " */
 	p = put_address(p, rec, rec->laddr, width);
 	p = put_number(p, rec->lport, 5);
 	p = put_address(p, rec, rec->raddr, width);
@@ -194,16 +213,17 @@ size_t render_trace_line(char *line, const struct tsh_trace_record *rec,
 	return p - line;
 }
 
-int render_trace_text(FILE *out, const struct tsh_trace_record *rec, const struct trace_opts *opts,
-		      struct trace_tod *tod)
+int render_trace_text(FILE *out, const struct tsh_trace_record *rec, const char *key,
+		      const struct trace_opts *opts, struct trace_tod *tod)
 {
-	char line[TRACE_LINE_MAX];
+	char line[TRACE_LINE_MAX + TRACE_KEY_MAX];
 
-	fwrite(line, 1, render_trace_line(line, rec, opts, tod), out);
+	fwrite(line, 1, render_trace_line(line, rec, key, opts, tod), out);
 	return stream_status(out);
 }
 
-int render_trace_json(FILE *out, const struct tsh_trace_record *rec, const struct trace_opts *opts)
+int render_trace_json(FILE *out, const struct tsh_trace_record *rec, const char *key,
+		      const struct trace_opts *opts)
 {
 	char laddr[INET6_ADDRSTRLEN], raddr[INET6_ADDRSTRLEN], comm[TSH_TRACE_COMM_LEN + 1];
 	struct json_writer w;
@@ -224,6 +244,8 @@ int render_trace_json(FILE *out, const struct tsh_trace_record *rec, const struc
 	json_key_u64(&w, "rport", rec->rport);
 	json_key_string(&w, "old_state", state_name(rec->oldstate));
 	json_key_string(&w, "new_state", state_name(rec->newstate));
+	if (opts->by && key)
+		json_key_string(&w, by_name(opts->by), key);
 	json_key(&w, "duration_us");
 	if (rec->duration_ns == TSH_TRACE_UNKNOWN)
 		json_null(&w);

@@ -15,6 +15,7 @@
 struct trace_opts {
 	bool time_of_day; /* text: a TIME column, local time of day */
 	bool wide;	  /* text: address columns wide enough for IPv6 */
+	enum tsh_by by;	  /* --by: a column (text) or a field (JSON) with each record's key */
 	/* CLOCK_REALTIME minus CLOCK_MONOTONIC, in ns: record times to wall-clock times. */
 	__s64 realtime_offset_ns;
 };
@@ -36,14 +37,21 @@ struct trace_tod {
 
 /* Room for any text line: the widest fields, IPv6 addresses, the longest duration. */
 #define TRACE_LINE_MAX 320
+/* A key's text in a line: a port, a namespace inode, a cgroup path cut to this. */
+#define TRACE_KEY_MAX 256
 
 int render_trace_header(FILE *out, const struct trace_opts *opts);
-/* A record's text line into line (TRACE_LINE_MAX bytes at least, not terminated): its length. */
-size_t render_trace_line(char *line, const struct tsh_trace_record *rec,
+/*
+ * A record's text line into line (TRACE_LINE_MAX + TRACE_KEY_MAX bytes at
+ * least, not terminated): its length. key is the record's key as text with
+ * --by (at most TRACE_KEY_MAX bytes shown), NULL without.
+ */
+size_t render_trace_line(char *line, const struct tsh_trace_record *rec, const char *key,
 			 const struct trace_opts *opts, struct trace_tod *tod);
-int render_trace_text(FILE *out, const struct tsh_trace_record *rec, const struct trace_opts *opts,
-		      struct trace_tod *tod);
-int render_trace_json(FILE *out, const struct tsh_trace_record *rec, const struct trace_opts *opts);
+int render_trace_text(FILE *out, const struct tsh_trace_record *rec, const char *key,
+		      const struct trace_opts *opts, struct trace_tod *tod);
+int render_trace_json(FILE *out, const struct tsh_trace_record *rec, const char *key,
+		      const struct trace_opts *opts);
 int render_trace_end_text(FILE *out, const struct trace_totals *totals);
 int render_trace_end_json(FILE *out, const struct trace_totals *totals);
 

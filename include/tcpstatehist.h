@@ -171,6 +171,7 @@ struct tsh_trace_record {
 	__u8 laddr[16];
 	__u8 raddr[16];
 	char comm[TSH_TRACE_COMM_LEN];
+	__u64 key; /* --by: the transition's breakdown key (bpf/breakdown.bpf.h), else 0 */
 };
 
 /*

@@ -34,6 +34,8 @@ from collections import Counter
 RECORD_KEYS = {"time_ns", "cookie", "pid", "comm", "family", "laddr", "lport", "raddr",
                "rport", "old_state", "new_state", "duration_us"}
 END_KEYS = {"records", "lost", "missed"}
+# With --by, a record has one more key, named as the breakdown.
+BY_KEYS = {"port", "cgroup", "netns"}
 STALL_US = 10000
 
 CLIENT = [("CLOSE", "SYN_SENT"), ("SYN_SENT", "ESTABLISHED"), ("ESTABLISHED", "FIN_WAIT1"),
@@ -61,7 +63,9 @@ def read():
             fail("line %d: after the end record" % n)
         if set(obj) == END_KEYS:
             end = obj
-        elif set(obj) == RECORD_KEYS:
+        elif set(obj) == RECORD_KEYS or (len(set(obj) - RECORD_KEYS) == 1 and
+                                         set(obj) - RECORD_KEYS <= BY_KEYS and
+                                         RECORD_KEYS <= set(obj)):
             if obj["family"] not in (4, 6) or obj["duration_us"] == 0:
                 fail("line %d: bad family or a 0 duration: %s" % (n, line.strip()))
             records.append(obj)

@@ -7,6 +7,7 @@
 source "$(dirname "$0")/../lib.sh"
 
 live_test_setup
+TRACEQ="python3 $TOP/tests/traceq.py"
 
 # live OUT ARGS...: the live view of the test's namespace (start_live, lib.sh).
 live() {
@@ -130,6 +131,19 @@ if live "$TMP/text.txt" -f text --by port; then
 		"$(awk '/^missed: / {s += $2} END {print s}' "$TMP/text.txt")"
 fi
 
+# trace --by port: each record with its key, both ends of a connection under the server's port.
+"$TSH" trace -N "$NSPATH" --by port -f json >"$TMP/trby.json" 2>"$TMP/trby.err" &
+LIVE_PID=$!
+if check "trace --by port attaches" wait_attached $LIVE_PID; then
+	$TRAFFIC -n 3 -p 7040
+	stop_live
+	expect_count "trace --by port: 7040's 3 connections, both ends, under 7040" 35 \
+		"$(jq -s '[.[] | select(.port == "7040")] | length' "$TMP/trby.json")" \
+		"$($TRACEQ missed <"$TMP/trby.json")"
+	expect_eq "trace --by port: every record has its key" "" \
+		"$(jq -r 'select(.old_state and (has("port") | not)) | .cookie' "$TMP/trby.json")"
+fi
+
 # cgroups: each server and its clients in a cgroup of their own; one removed before
 # the summary shows as its id.
 CGROOT=$(findmnt -n -t cgroup2 -o TARGET | head -1)
@@ -166,9 +180,9 @@ else
 		expect_eq "--cgroup A: nothing else" "$A/sub" \
 			"$(jq -r '[.transitions[].cgroup] | unique | join(" ")' "$TMP/cgf.json")"
 	fi
-	# trace --cgroup: the records of A/sub's sockets, none of B's.
-	TRACEQ="python3 $TOP/tests/traceq.py"
-	"$TSH" trace -N "$NSPATH" --cgroup "$CGROOT$A" -f json >"$TMP/cgt.json" 2>"$TMP/cgt.err" &
+	# trace --cgroup --by cgroup: the records of A/sub's sockets, named so; none of B's.
+	"$TSH" trace -N "$NSPATH" --cgroup "$CGROOT$A" --by cgroup -f json >"$TMP/cgt.json" \
+		2>"$TMP/cgt.err" &
 	LIVE_PID=$!
 	if check "trace --cgroup A attaches" wait_attached $LIVE_PID; then
 		in_cgroup "$A/sub" $TRAFFIC -n 3 -p 7032
@@ -177,6 +191,9 @@ else
 		expect_count "trace --cgroup A: A/sub's 3 connections, a record per transition" 35 \
 			"$($TRACEQ pairs 7032 <"$TMP/cgt.json" | awk '{s += $3} END {print s + 0}')" \
 			"$($TRACEQ missed <"$TMP/cgt.json")"
+		expect_count "trace --by cgroup: each of them under $A/sub" 35 \
+			"$(jq -s --arg c "$A/sub" '[.[] | select(.cgroup == $c)] | length' \
+				"$TMP/cgt.json")" "$($TRACEQ missed <"$TMP/cgt.json")"
 		expect_eq "trace --cgroup A: none of B's" "" "$($TRACEQ pairs 7033 <"$TMP/cgt.json")"
 	fi
 	# attach --cgroup: the same filter, fixed at attach, shown by status, used by snapshot.
@@ -266,6 +283,7 @@ expect_exit2 "--max-keys 0" "$TSH" --by port --max-keys 0 1 1
 expect_exit2 "--max-keys huge" "$TSH" --by port --max-keys 1000000 1 1
 expect_exit2 "--max-keys without --by" "$TSH" --max-keys 5 1 1
 expect_exit2 "--by on snapshot" "$TSH" snapshot --by port
+expect_exit2 "trace --max-keys" "$TSH" trace --by port --max-keys 3
 expect_fail "attach --cgroup on a directory that is not a cgroup" "not a cgroup v2 directory" \
 	"$TSH" attach --cgroup "$TMP" --pin-path "$PIN"
 check "attach --cgroup on a directory that is not a cgroup: nothing attached" test ! -e "$PIN"

@@ -621,6 +621,11 @@ static void test_trace_options(void)
 	CHECK_PARSE_ERROR("--ring-size", "'48'", "trace", "--ring-size", "48");
 	CHECK_PARSE_ERROR("--ring-size", "'2097152'", "trace", "--ring-size", "2097152");
 	CHECK_PARSE_ERROR("trace", "text or json", "trace", "-f", "prometheus");
+	CHECK_PARSE_OK(&cfg, "trace", "--by", "cgroup");
+	CHECK_EQ_U64(TSH_BY_CGROUP, cfg.by);
+	CHECK_PARSE_ERROR("--max-keys", "every key", "trace", "--by", "port", "--max-keys", "3");
+	CHECK_PARSE_ERROR("--by lport", "both ports", "trace", "--by", "lport");
+	CHECK_PARSE_ERROR("--by rport", "both ports", "trace", "--by", "rport");
 	CHECK_PARSE_ERROR("-m", "does not apply", "trace", "-m");
 	CHECK_PARSE_ERROR("'5'", "'trace'", "trace", "5");
 	CHECK_PARSE_ERROR("-w", "does not apply", "-w");

@@ -46,8 +46,8 @@ static char *render_one(const struct tsh_trace_record *rec, const struct trace_o
 
 	if (!out)
 		return NULL;
-	CHECK_EQ_U64(0, json ? render_trace_json(out, rec, opts)
-			     : render_trace_text(out, rec, opts, &tod));
+	CHECK_EQ_U64(0, json ? render_trace_json(out, rec, NULL, opts)
+			     : render_trace_text(out, rec, NULL, opts, &tod));
 	fclose(out);
 	return buf;
 }
@@ -93,6 +93,43 @@ static void test_text_wide_v6(void)
 		"::1                                     80    ESTABLISHED -> FIN_WAIT1   300.206\n",
 		got);
 	free(got);
+}
+
+/* --by: the key first in text (its column titled by the kind), a field named so in JSON. */
+static void test_by_key(void)
+{
+	struct tsh_trace_record rec = v4_record();
+	struct trace_opts opts = plain;
+	char line[TRACE_LINE_MAX + TRACE_KEY_MAX], *buf = NULL;
+	struct trace_tod tod = { 0 };
+	size_t len = 0;
+	FILE *out;
+
+	opts.by = TSH_BY_PORT;
+	len = render_trace_line(line, &rec, "80", &opts, &tod);
+	line[len] = '\0';
+	CHECK_STR("80    4242         77      curl             10.0.0.1        59784 "
+		  "192.168.100.200 80    ESTABLISHED -> FIN_WAIT1   300.206\n",
+		  line);
+	opts.by = TSH_BY_CGROUP;
+	len = render_trace_line(line, &rec, "/system.slice/a\tb.service", &opts, &tod);
+	line[len] = '\0';
+	CHECK_STR("/system.slice/a?b.service 4242         77      curl             10.0.0.1        "
+		  "59784 192.168.100.200 80    ESTABLISHED -> FIN_WAIT1   300.206\n",
+		  line);
+	out = open_memstream(&buf, &len);
+	CHECK_EQ_U64(0, render_trace_header(out, &opts));
+	CHECK_EQ_U64(0, render_trace_json(out, &rec, "/a\"b", &opts));
+	fclose(out);
+	CHECK_STR(
+		"CGROUP                   COOKIE       PID     COMM             LADDR           LPORT "
+		"RADDR           RPORT OLDSTATE    -> NEWSTATE    MS\n"
+		"{\"time_ns\":1700000000000000123,\"cookie\":4242,\"pid\":77,\"comm\":\"curl\","
+		"\"family\":4,\"laddr\":\"10.0.0.1\",\"lport\":59784,"
+		"\"raddr\":\"192.168.100.200\",\"rport\":80,\"old_state\":\"ESTABLISHED\","
+		"\"new_state\":\"FIN_WAIT1\",\"cgroup\":\"/a\\\"b\",\"duration_us\":300206.123}\n",
+		buf);
+	free(buf);
 }
 
 static void test_header(void)
@@ -253,7 +290,7 @@ static void test_text_matches_printf(void)
 		opts.time_of_day = (r >> 50) & 1;
 		opts.wide = (r >> 51) & 1;
 		reference_line(want, sizeof(want), &rec, &opts);
-		len = render_trace_line(got, &rec, &opts, &tod);
+		len = render_trace_line(got, &rec, NULL, &opts, &tod);
 		got[len] = 0;
 		if (strcmp(want, got) && mismatches++ < 3)
 			CHECK_STR(want, got);
@@ -270,7 +307,7 @@ static void test_write_error(void)
 	if (!out)
 		return;
 	setvbuf(out, NULL, _IONBF, 0);
-	CHECK_EQ_U64(-EIO, render_trace_text(out, &rec, &plain, &tod));
+	CHECK_EQ_U64(-EIO, render_trace_text(out, &rec, NULL, &plain, &tod));
 	fclose(out);
 }
 
@@ -280,6 +317,7 @@ UNIT_TESTS(render_trace_tests) = {
 	{ "render trace: the hand-built line is printf's, byte for byte",
 	  test_text_matches_printf },
 	{ "render trace: header", test_header },
+	{ "render trace: --by, the key as a column and a field", test_by_key },
 	{ "render trace: JSON record", test_json },
 	{ "render trace: the counts at the end", test_end },
 	{ "render trace: a write error", test_write_error },
