@@ -7,8 +7,9 @@
 # flock on a shared machine). Prints one line per run: wall, user, sys (to the ms),
 # first of the empty namespace, then of the N connections.
 #   bench/census.sh [N]      (default 100000; env PER 9000, ROUNDS 5)
-# TOOLS: the builds to time, each round in turn (default ./tcpstatehist); the
-# first one attaches the set and checks the counts.
+# TOOLS: the builds to time, each round in turn (default ./tcpstatehist); each
+# attaches a set of its own (builds of different pinned layouts compare), and
+# the first one's checks the counts.
 set -u
 cd "$(dirname "$0")/.."
 N=${1:-100000}
@@ -24,7 +25,12 @@ TSH=${TOOLS%% *}
 cleanup() {
 	[ -n "${LGPIDS:-}" ] && kill $LGPIDS 2>/dev/null
 	wait 2>/dev/null
-	$TSH detach --pin-path "$PIN" >/dev/null 2>&1
+	local i=0 tool
+
+	for tool in $TOOLS; do
+		$tool detach --pin-path "$PIN-$i" >/dev/null 2>&1
+		i=$((i + 1))
+	done
 	ip netns del "$NS" 2>/dev/null
 }
 trap cleanup EXIT
@@ -37,16 +43,24 @@ timed() {
 
 # Each round, each tool: a census with the attached set's ages, and one without.
 census_rounds() {
+	local i tool
+
 	for ((r = 0; r < ROUNDS; r++)); do
+		i=0
 		for tool in $TOOLS; do
-			echo "$1$tool with ages: $(timed "$tool" sockets -N "/run/netns/$NS" --pin-path "$PIN")"
+			echo "$1$tool with ages: $(timed "$tool" sockets -N "/run/netns/$NS" --pin-path "$PIN-$i")"
 			echo "$1$tool no ages:   $(timed "$tool" sockets -N "/run/netns/$NS")"
+			i=$((i + 1))
 		done
 	done
 }
 
 ip netns add "$NS" && ip netns exec "$NS" ip link set lo up || exit 1
-$TSH attach -N "/run/netns/$NS" --pin-path "$PIN" >/dev/null || exit 1
+i=0
+for tool in $TOOLS; do
+	$tool attach -N "/run/netns/$NS" --pin-path "$PIN-$i" >/dev/null || exit 1
+	i=$((i + 1))
+done
 census_rounds "empty: "
 
 LGPIDS=
@@ -69,7 +83,7 @@ for ((t = 0; t < 600; t++)); do
 done
 echo "TCP sockets in use: $inuse"
 
-$TSH sockets -N "/run/netns/$NS" --pin-path "$PIN" -f json | python3 -c '
+$TSH sockets -N "/run/netns/$NS" --pin-path "$PIN-0" -f json | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 print("counted %d: %s" % (d["sockets"], ", ".join("%s %d (unknown %d)" % (s["state"], s["count"],
