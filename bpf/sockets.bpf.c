@@ -8,8 +8,9 @@
  * the network namespace the reader opened the iterator in; their sock_common
  * says which is which by its state.
  *
- * Ages: a full socket's from the start times an attached set keeps (userspace
- * hands this program the set's start_slots and state_since maps before load);
+ * Ages: a full socket's from the start times an attached set keeps (attach
+ * hands this program the set's start_slots and state_since maps before load,
+ * and pins it with the set);
  * a timewait socket's from its timer; a request socket's from its first
  * SYN-ACK. See docs/design.md, "The census".
  */
@@ -28,20 +29,13 @@
 /* include/net/tcp.h: how long a connection stays in TIME_WAIT, in seconds. */
 #define TIMEWAIT_LEN_S 60
 
-/* Filters and settings, written by userspace between open and load. */
-const volatile __u32 filter_family;   /* 0, AF_INET or AF_INET6 */
-const volatile bool filter_lport;     /* keep only local ports in ports[LOCAL] */
-const volatile bool filter_rport;     /* keep only remote ports in ports[REMOTE] */
-const volatile bool have_start_times; /* start_slots and state_since are an attached set's */
-const volatile __u64 older_than_ns;   /* --older-than, 0 for none */
-const volatile __u32 top_max;	      /* --top: how many of the oldest to list, 0 for none */
 /*
- * The namespace's tcp_fin_timeout in seconds, as its sysctl shows it; 0 =
- * unknown. The kernel keeps it in jiffies (seconds * HZ): their ratio is HZ,
- * which no kernel structure holds and not every kernel's config shows.
+ * The walk's settings and state, in .bss: userspace writes the whole section
+ * before each walk (the settings, everything else zero) and reads the totals
+ * after it. One program serves many walks (the attached set pins one for its
+ * census): userspace lets one walk at a time run it.
  */
-const volatile __u32 fin_timeout_s;
-
+struct tsh_census_settings settings;
 /*
  * start_slots, state_since and ports come from shared_maps.bpf.h: the attached set's
  * start-time maps (bpf_map__reuse_fd), or unused placeholders.
@@ -49,8 +43,8 @@ const volatile __u32 fin_timeout_s;
 
 /*
  * The socket's address as a plain number (the verifier forbids hashing a
- * pointer), laundered through memory. One walk runs at a time in a program
- * loaded for it, so a global does.
+ * pointer), laundered through memory. One walk runs at a time, so a global
+ * does.
  */
 __u64 sk_address;
 
@@ -66,11 +60,11 @@ __u64 walk_now;
 /* The same filters as the transition programs, on the socket as it is now. */
 static __always_inline bool wanted(const struct tsh_sock_record *rec)
 {
-	if (filter_family && rec->family != filter_family)
+	if (settings.family && rec->family != settings.family)
 		return false;
-	if (filter_lport && !port_in_set(TSH_PORTS_LOCAL, rec->sport))
+	if (settings.lports && !port_in_set(TSH_PORTS_LOCAL, rec->sport))
 		return false;
-	if (filter_rport && !port_in_set(TSH_PORTS_REMOTE, rec->dport))
+	if (settings.rports && !port_in_set(TSH_PORTS_REMOTE, rec->dport))
 		return false;
 	return true;
 }
@@ -142,9 +136,9 @@ static __always_inline void age_timewait(struct tsh_sock_record *rec, struct soc
 		return;
 	rec->state = tw->tw_sk.tw_substate;
 	fin_timeout = BPF_CORE_READ(skc, skc_net.net, ipv4.sysctl_tcp_fin_timeout);
-	if (!fin_timeout_s || (__s64)fin_timeout <= 0)
+	if (!settings.fin_timeout_s || (__s64)fin_timeout <= 0)
 		return;
-	hz = fin_timeout / fin_timeout_s;
+	hz = fin_timeout / settings.fin_timeout_s;
 	if (!hz)
 		return;
 	window = rec->state == TSH_TIME_WAIT ? TIMEWAIT_LEN_S * hz : fin_timeout;
@@ -179,10 +173,10 @@ static __always_inline void age_request(struct tsh_sock_record *rec, struct sock
 /* Whether a socket of known age may be among the oldest; gives it its cookie if so. */
 static __always_inline bool candidate(struct tsh_sock_record *rec, struct sock_common *skc)
 {
-	if (!tsh_census_may_beat(&heap, top_max, rec->age_ns))
+	if (!tsh_census_may_beat(&heap, settings.top_max, rec->age_ns))
 		return false;
 	rec->cookie = bpf_get_socket_cookie(skc);
-	return tsh_census_beats(&heap, top_max, rec->age_ns, rec->cookie);
+	return tsh_census_beats(&heap, settings.top_max, rec->age_ns, rec->cookie);
 }
 
 /* The new entry of heap_push(), for the steps. */
@@ -214,7 +208,7 @@ static long heap_down_step(__u64 index, void *ctx)
 __noinline int heap_push(__u64 age, __u64 cookie)
 {
 	struct heap_entry e = { age, cookie };
-	int up = tsh_census_heap_open(&heap, top_max);
+	int up = tsh_census_heap_open(&heap, settings.top_max);
 
 	if (up < 0)
 		return 0;
@@ -259,7 +253,7 @@ static __always_inline bool full_in_cgroup(struct sock_common *skc)
 {
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock(skc);
 
-	return tp && in_cgroup(&tp->inet_conn.icsk_inet.sk);
+	return tp && in_cgroup(&tp->inet_conn.icsk_inet.sk, settings.cgroup_id, settings.cgroup_level);
 }
 
 SEC("iter/tcp")
@@ -278,7 +272,7 @@ int tsh_sockets(struct bpf_iter__tcp *ctx)
 	if (!wanted(&rec))
 		return 0;
 	/* Only full sockets have a cgroup: --cgroup counts nothing else. */
-	if (filter_cgroup_id &&
+	if (settings.cgroup_id &&
 	    (rec.state == TSH_TIME_WAIT || rec.state == TSH_NEW_SYN_RECV || !full_in_cgroup(skc)))
 		return 0;
 	if (rec.state == TSH_TIME_WAIT) {
@@ -287,11 +281,11 @@ int tsh_sockets(struct bpf_iter__tcp *ctx)
 	} else if (rec.state == TSH_NEW_SYN_RECV) {
 		rec.kind = TSH_SOCK_REQUEST;
 		age_request(&rec, skc);
-	} else if (have_start_times) {
+	} else if (settings.start_times) {
 		age_full(&rec, skc);
 	}
 	known = rec.age_source != TSH_AGE_UNKNOWN;
-	if (!tsh_census_matches(older_than_ns, known, rec.age_ns))
+	if (!tsh_census_matches(settings.older_than_ns, known, rec.age_ns))
 		return 0;
 	if (known && candidate(&rec, skc)) {
 		fill_record(&rec, skc);

@@ -36,6 +36,9 @@ const volatile __u32 filter_netns;  /* network namespace inode, 0 = any */
 const volatile __u64 filter_netns_cookie; /* the same namespace's cookie, 0 = unknown */
 const volatile bool filter_lport;   /* keep only local ports in ports[LOCAL] */
 const volatile bool filter_rport;   /* keep only remote ports in ports[REMOTE] */
+/* --cgroup: the cgroup's id and its level below the cgroup2 mount (0 = any cgroup). */
+const volatile __u64 filter_cgroup_id;
+const volatile __u32 filter_cgroup_level;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -139,7 +142,7 @@ static __always_inline bool wanted(const struct sock *sk, bool birth)
 	if (filter_rport &&
 	    !port_in_set(TSH_PORTS_REMOTE, birth ? 0 : bpf_ntohs(sk->__sk_common.skc_dport)))
 		return false;
-	if (filter_cgroup_id && !in_cgroup(sk))
+	if (filter_cgroup_id && !in_cgroup(sk, filter_cgroup_id, filter_cgroup_level))
 		return false;
 	return true;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "census_walk.h"
@@ -13,75 +14,73 @@
 #include "sockets.skel.h"
 #include "util.h"
 
-/* Names as the kernel keeps them (at most 15 characters). */
-static const char *const start_time_maps[] = { "start_slots", "state_since" };
+/*
+ * The maps a walk writes and reads: the iterator's .bss (its settings and
+ * what it counted) and its port lists.
+ */
+struct walk_maps {
+	int bss_fd;
+	int ports_fd;
+};
 
-/* The fd of the map called name among the program's maps, or a negative errno. */
-static int prog_map_by_name(int prog_fd, const char *name)
+/* ".bss": the suffix libbpf gives the name of an object's .bss map. */
+static bool is_bss_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len >= 4 && !strcmp(name + len - 4, ".bss");
+}
+
+/*
+ * The pinned iterator's maps, found through the program: its .bss must be
+ * the one this binary writes.
+ */
+static int pinned_walk_maps(int prog_fd, struct walk_maps *m, char *err, size_t errlen)
 {
 	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info), ids[64], nmaps;
+	__u32 len = sizeof(info), ids[16], nmaps;
 
+	m->bss_fd = m->ports_fd = -1;
 	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
-		return -errno;
+		return set_err(err, errlen, -errno, "cannot read the set's census program: %s",
+			       strerror(errno));
 	nmaps = info.nr_map_ids < ARRAY_SIZE(ids) ? info.nr_map_ids : ARRAY_SIZE(ids);
 	memset(&info, 0, sizeof(info));
 	info.nr_map_ids = nmaps;
 	info.map_ids = (__u64)(unsigned long)ids;
 	len = sizeof(info);
 	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
-		return -errno;
+		return set_err(err, errlen, -errno, "cannot read the set's census program: %s",
+			       strerror(errno));
 	for (__u32 i = 0; i < nmaps; i++) {
 		struct bpf_map_info map = {};
 		__u32 map_len = sizeof(map);
-		int fd = bpf_map_get_fd_by_id(ids[i]);
+		int fd = bpf_map_get_fd_by_id(ids[i]), *slot = NULL;
 
 		if (fd < 0)
 			continue;
-		if (!bpf_obj_get_info_by_fd(fd, &map, &map_len) && !strcmp(map.name, name))
-			return fd;
-		close(fd);
-	}
-	return -ENOENT;
-}
-
-int start_times_open(const char *dir, struct start_times *st, char *err, size_t errlen)
-{
-	struct pinned p;
-	int ret, fds[2] = { -1, -1 };
-
-	st->slots_fd = st->since_fd = -1;
-	ret = pins_open(dir, &p, err, errlen);
-	if (ret)
-		return ret;
-	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
-		fds[i] = prog_map_by_name(p.prog_fds[PROG_MAIN], start_time_maps[i]);
-		if (fds[i] < 0) {
-			ret = set_err(err, errlen, fds[i],
-				      "the set attached at %s has no %s map: %s", dir,
-				      start_time_maps[i], strerror(-fds[i]));
-			break;
+		if (!bpf_obj_get_info_by_fd(fd, &map, &map_len)) {
+			if (is_bss_name(map.name) &&
+			    map.value_size == sizeof(struct sockets_bpf__bss))
+				slot = &m->bss_fd;
+			else if (!strcmp(map.name, "ports"))
+				slot = &m->ports_fd;
 		}
+		if (slot && *slot < 0)
+			*slot = fd;
+		else
+			close(fd);
 	}
-	pins_close(&p);
-	if (ret) {
-		for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
-			if (fds[i] >= 0)
-				close(fds[i]);
-		return ret;
-	}
-	st->slots_fd = fds[0];
-	st->since_fd = fds[1];
-	return 0;
-}
-
-void start_times_close(struct start_times *st)
-{
-	if (st->slots_fd >= 0)
-		close(st->slots_fd);
-	if (st->since_fd >= 0)
-		close(st->since_fd);
-	st->slots_fd = st->since_fd = -1;
+	if (m->bss_fd >= 0 && m->ports_fd >= 0)
+		return 0;
+	if (m->bss_fd >= 0)
+		close(m->bss_fd);
+	if (m->ports_fd >= 0)
+		close(m->ports_fd);
+	m->bss_fd = m->ports_fd = -1;
+	return set_err(err, errlen, -EPROTO,
+		       "the set's census program is not the one this binary runs: use the binary "
+		       "that attached it, or attach again");
 }
 
 static int fill_ports(int map_fd, __u32 key, const struct port_filter *pf, char *err, size_t errlen)
@@ -145,58 +144,25 @@ static int read_fin_timeout(void *ctx)
 	return 0;
 }
 
-/* The slots must be hashed as the iterator hashes them: a build with as many. */
-static int check_slots(const struct bpf_map *ours, int fd, char *err, size_t errlen)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return set_err(err, errlen, -errno,
-			       "cannot read the attached set's start slots: %s", strerror(errno));
-	if (info.max_entries != bpf_map__max_entries(ours) ||
-	    info.value_size != bpf_map__value_size(ours))
-		return set_err(err, errlen, -EINVAL,
-			       "the attached set has %u start slots of %u bytes, this binary reads "
-			       "%u of %u: use the binary that attached it",
-			       info.max_entries, info.value_size, bpf_map__max_entries(ours),
-			       bpf_map__value_size(ours));
-	return 0;
-}
-
-static int load_iterator(const struct config *cfg, const struct start_times *st,
-			 const struct census *c, struct sockets_bpf **skel, char *err,
+/*
+ * Opens and loads the iterator: with the set's start-time maps (slots_fd,
+ * since_fd), or with none (-1: every full socket's age unknown).
+ */
+static int load_iterator(int slots_fd, int since_fd, struct sockets_bpf **out, char *err,
 			 size_t errlen)
 {
-	struct sockets_bpf *obj;
-	unsigned int fin_timeout_s;
+	struct sockets_bpf *obj = sockets_bpf__open();
 	int ret;
 
-	ret = in_netns(cfg->netns_path, read_fin_timeout, &fin_timeout_s, err, errlen);
-	if (ret)
-		return ret;
-	obj = sockets_bpf__open();
 	if (!obj)
 		return set_err(err, errlen, -errno, "cannot open the socket iterator: %s",
 			       strerror(errno));
-	obj->rodata->filter_family = cfg->family;
-	obj->rodata->filter_lport = cfg->lports.enabled;
-	obj->rodata->filter_rport = cfg->rports.enabled;
-	obj->rodata->have_start_times = st != NULL;
-	obj->rodata->fin_timeout_s = fin_timeout_s;
-	obj->rodata->filter_cgroup_id = cfg->cgroup_id;
-	obj->rodata->filter_cgroup_level = cfg->cgroup_level;
-	obj->rodata->older_than_ns = c->older_than_ns;
-	obj->rodata->top_max = c->top_max;
-	if (st) {
-		ret = check_slots(obj->maps.start_slots, st->slots_fd, err, errlen);
-		if (ret)
-			goto fail;
-		ret = bpf_map__reuse_fd(obj->maps.start_slots, st->slots_fd);
+	if (slots_fd >= 0) {
+		ret = bpf_map__reuse_fd(obj->maps.start_slots, slots_fd);
 		if (!ret)
-			ret = bpf_map__reuse_fd(obj->maps.state_since, st->since_fd);
+			ret = bpf_map__reuse_fd(obj->maps.state_since, since_fd);
 		if (ret) {
-			set_err(err, errlen, ret, "cannot use the attached set's start times: %s",
+			set_err(err, errlen, ret, "cannot use the set's start times: %s",
 				strerror(-ret));
 			goto fail;
 		}
@@ -210,17 +176,26 @@ static int load_iterator(const struct config *cfg, const struct start_times *st,
 			strerror(-ret));
 		goto fail;
 	}
-	ret = fill_ports(bpf_map__fd(obj->maps.ports), TSH_PORTS_LOCAL, &cfg->lports, err, errlen);
-	if (!ret)
-		ret = fill_ports(bpf_map__fd(obj->maps.ports), TSH_PORTS_REMOTE, &cfg->rports, err,
-				 errlen);
-	if (ret)
-		goto fail;
-	*skel = obj;
+	*out = obj;
 	return 0;
 fail:
 	sockets_bpf__destroy(obj);
 	return ret;
+}
+
+int census_prog_load(int slots_fd, int since_fd, char *err, size_t errlen)
+{
+	struct sockets_bpf *obj;
+	int fd = load_iterator(slots_fd, since_fd, &obj, err, errlen);
+
+	if (fd)
+		return fd;
+	fd = fcntl(bpf_program__fd(obj->progs.tsh_sockets), F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		fd = set_err(err, errlen, -errno, "cannot keep the socket iterator: %s",
+			     strerror(errno));
+	sockets_bpf__destroy(obj);
+	return fd;
 }
 
 /*
@@ -268,26 +243,54 @@ static int read_candidates(int fd, struct census *c, char *err, size_t errlen)
 	return ret;
 }
 
-int census_walk(const struct config *cfg, const struct start_times *st, struct census *c, char *err,
-		size_t errlen)
+/* The walk's settings: cfg's filters and options, in the namespace it walks. */
+static int walk_settings(const struct config *cfg, bool start_times, const struct census *c,
+			 struct tsh_census_settings *set, char *err, size_t errlen)
 {
-	struct sockets_bpf *skel = NULL;
-	struct bpf_link *link = NULL;
-	int fd = -1, link_fd, ret;
-	__u32 netns;
+	memset(set, 0, sizeof(*set));
+	set->family = cfg->family;
+	set->lports = cfg->lports.enabled;
+	set->rports = cfg->rports.enabled;
+	set->cgroup_id = cfg->cgroup_id;
+	set->cgroup_level = cfg->cgroup_level;
+	set->older_than_ns = c->older_than_ns;
+	set->top_max = c->top_max;
+	set->start_times = start_times;
+	return in_netns(cfg->netns_path, read_fin_timeout, &set->fin_timeout_s, err, errlen);
+}
 
-	if (cfg->netns_path && (ret = netns_inode(cfg->netns_path, &netns, err, errlen)))
-		return ret;
-	ret = load_iterator(cfg, st, c, &skel, err, errlen);
+/*
+ * One walk with the loaded iterator prog_fd: its settings and zeroed state
+ * written, a link and an iterator made for this walk, the totals read back.
+ */
+static int run_walk(const struct config *cfg, int prog_fd, const struct walk_maps *m,
+		    bool start_times, struct census *c, char *err, size_t errlen)
+{
+	struct sockets_bpf__bss *bss = calloc(1, sizeof(*bss));
+	int fd = -1, link_fd = -1, ret;
+	__u32 key = 0;
+
+	if (!bss)
+		return set_err(err, errlen, -ENOMEM, "out of memory");
+	ret = walk_settings(cfg, start_times, c, &bss->settings, err, errlen);
 	if (ret)
-		return ret;
-	link = bpf_program__attach_iter(skel->progs.tsh_sockets, NULL);
-	if (!link) {
+		goto out;
+	if (bpf_map_update_elem(m->bss_fd, &key, bss, BPF_ANY)) {
+		ret = set_err(err, errlen, -errno, "cannot set up the socket walk: %s",
+			      strerror(errno));
+		goto out;
+	}
+	ret = fill_ports(m->ports_fd, TSH_PORTS_LOCAL, &cfg->lports, err, errlen);
+	if (!ret)
+		ret = fill_ports(m->ports_fd, TSH_PORTS_REMOTE, &cfg->rports, err, errlen);
+	if (ret)
+		goto out;
+	link_fd = bpf_link_create(prog_fd, 0, BPF_TRACE_ITER, NULL);
+	if (link_fd < 0) {
 		ret = set_err(err, errlen, -errno, "cannot attach the socket iterator: %s",
 			      strerror(errno));
 		goto out;
 	}
-	link_fd = bpf_link__fd(link);
 	fd = in_netns(cfg->netns_path, create_iter, &link_fd, err, errlen);
 	if (fd < 0) {
 		if (!err[0])
@@ -295,15 +298,61 @@ int census_walk(const struct config *cfg, const struct start_times *st, struct c
 		ret = fd;
 		goto out;
 	}
-	c->start_times = st != NULL;
+	c->start_times = start_times;
 	ret = read_candidates(fd, c, err, errlen);
 	/* The walk has ended: nothing writes the totals any more. */
+	if (!ret && bpf_map_lookup_elem(m->bss_fd, &key, bss))
+		ret = set_err(err, errlen, -errno, "cannot read the socket walk's totals: %s",
+			      strerror(errno));
 	if (!ret)
-		c->totals = skel->bss->totals;
+		c->totals = bss->totals;
 out:
 	if (fd >= 0)
 		close(fd);
-	bpf_link__destroy(link);
+	if (link_fd >= 0)
+		close(link_fd);
+	free(bss);
+	return ret;
+}
+
+/* With the set's iterator: one walk at a time, under an exclusive lock on dir. */
+static int walk_set(const struct config *cfg, const char *dir, int prog_fd, struct census *c,
+		    char *err, size_t errlen)
+{
+	struct walk_maps m;
+	int lock, ret;
+
+	lock = pins_lock_dir(dir, LOCK_EX, NULL, err, errlen);
+	if (lock < 0)
+		return lock;
+	ret = pinned_walk_maps(prog_fd, &m, err, errlen);
+	if (!ret) {
+		ret = run_walk(cfg, prog_fd, &m, true, c, err, errlen);
+		close(m.bss_fd);
+		close(m.ports_fd);
+	}
+	close(lock);
+	return ret;
+}
+
+int census_walk(const struct config *cfg, const char *dir, const struct pinned *set,
+		struct census *c, char *err, size_t errlen)
+{
+	struct sockets_bpf *skel;
+	struct walk_maps m;
+	__u32 netns;
+	int ret;
+
+	if (cfg->netns_path && (ret = netns_inode(cfg->netns_path, &netns, err, errlen)))
+		return ret;
+	if (set)
+		return walk_set(cfg, dir, set->census_fd, c, err, errlen);
+	ret = load_iterator(-1, -1, &skel, err, errlen);
+	if (ret)
+		return ret;
+	m.bss_fd = bpf_map__fd(skel->maps.bss);
+	m.ports_fd = bpf_map__fd(skel->maps.ports);
+	ret = run_walk(cfg, bpf_program__fd(skel->progs.tsh_sockets), &m, false, c, err, errlen);
 	sockets_bpf__destroy(skel);
 	return ret;
 }

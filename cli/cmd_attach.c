@@ -13,6 +13,7 @@
 #include <sys/random.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "census_walk.h"
 #include "common.h"
 #include "cgroups.h"
 #include "loader.h"
@@ -92,8 +93,8 @@ int cmd_attach(const struct config *cfg)
 	struct tsh_kernel kernel = { 0 };
 	char err[ERR_LEN] = "", filters[512];
 	bool replace, created = false;
+	int lock = -1, census_fd = -1, ret;
 	struct tsh_meta meta;
-	int lock = -1, ret;
 
 	ret = fill_meta(cfg, &meta, err, sizeof(err));
 	if (ret)
@@ -108,19 +109,27 @@ int cmd_attach(const struct config *cfg)
 	if (ret)
 		goto out;
 	ret = loader_load(cfg, &skel, &kernel, err, sizeof(err));
+	/* The census's iterator, loaded once here, reads the set's start times. */
+	if (!ret) {
+		census_fd = census_prog_load(bpf_map__fd(skel->maps.start_slots),
+					     bpf_map__fd(skel->maps.state_since), err, sizeof(err));
+		ret = census_fd < 0 ? census_fd : 0;
+	}
 	if (!ret)
 		ret = loader_attach(skel, err, sizeof(err));
 	/* The new programs count before the old ones go: no gap, and no mix. */
 	if (!ret && replace && (ret = pins_remove(cfg->pin_path, false, err, sizeof(err))) > 0)
 		ret = 0;
 	if (!ret)
-		ret = pins_create(cfg->pin_path, skel, &meta, err, sizeof(err));
+		ret = pins_create(cfg->pin_path, skel, census_fd, &meta, err, sizeof(err));
 	if (ret)
 		goto out;
 	/* The pins hold the links now; destroying the skeleton must not detach. */
 	bpf_link__disconnect(skel->links.tsh_main);
 	bpf_link__disconnect(skel->links.tsh_recover);
 out:
+	if (census_fd >= 0)
+		close(census_fd);
 	tcpstatehist_bpf__destroy(skel);
 	/*
 	 * A failed attach takes away the directory it made (empty: nothing was
@@ -169,7 +178,7 @@ int cmd_detach(const struct config *cfg)
 {
 	char err[ERR_LEN] = "";
 	unsigned int nids;
-	__u32 ids[NPROGS];
+	__u32 ids[PINNED_PROGS];
 	struct pinned p;
 	bool complete;
 	int lock, ret;

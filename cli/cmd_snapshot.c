@@ -58,7 +58,6 @@ static int census_of_set(const struct config *cfg, const struct pinned *p, struc
 		.cgroup_id = p->meta.cgroup_id,
 		.cgroup_level = p->meta.cgroup_level,
 	};
-	struct start_times st = { -1, -1 };
 	char why[ERR_LEN];
 	int ret = 0;
 
@@ -73,11 +72,7 @@ static int census_of_set(const struct config *cfg, const struct pinned *p, struc
 	}
 	if (ret)
 		return set_err(err, errlen, ret, "--sockets: the set's port list: %s", why);
-	ret = start_times_open(cfg->pin_path, &st, why, sizeof(why));
-	if (ret)
-		return set_err(err, errlen, ret, "--sockets: %s", why);
-	ret = census_walk(&scope, &st, c, why, sizeof(why));
-	start_times_close(&st);
+	ret = census_walk(&scope, cfg->pin_path, p, c, why, sizeof(why));
 	if (ret)
 		return set_err(err, errlen, ret, "--sockets: %s", why);
 	census_finish(c);

@@ -9,20 +9,21 @@
 #include "census_walk.h"
 #include "cgroups.h"
 #include "common.h"
+#include "pins.h"
 
 /*
- * The attached set's start times: an error for a --pin-path given that holds
- * no usable set; without --pin-path, a set at the default path if there is
- * one, else none and c says why.
+ * The attached set, whose iterator knows its start times: an error for a
+ * --pin-path given that holds no usable set; without --pin-path, a set at the
+ * default path if there is one, else none and c says why.
  */
-static int find_start_times(const struct config *cfg, struct start_times *st, bool *found,
-			    struct census *c, char *err, size_t errlen)
+static int find_set(const struct config *cfg, struct pinned *set, bool *found, struct census *c,
+		    char *err, size_t errlen)
 {
 	char why[ERR_LEN];
 	int ret;
 
 	*found = false;
-	ret = start_times_open(cfg->pin_path, st, why, sizeof(why));
+	ret = pins_open_shared(cfg->pin_path, set, why, sizeof(why));
 	if (!ret) {
 		*found = true;
 		return 0;
@@ -89,8 +90,8 @@ static void find_cgroups(struct census *c, char **paths)
 
 int cmd_sockets(const struct config *cfg)
 {
-	struct start_times st = { -1, -1 };
 	struct tsh_sock_record *oldest;
+	struct pinned set;
 	struct config scope = *cfg;
 	char **cgroups = NULL;
 	char err[ERR_LEN] = "";
@@ -104,6 +105,7 @@ int cmd_sockets(const struct config *cfg)
 		ret = set_err(err, sizeof(err), -ENOMEM, "out of memory");
 		goto out;
 	}
+	pins_init(&set);
 	census_init(&c, oldest, cfg->top, cfg->older_than_ns);
 	if (cfg->cgroup_path) {
 		ret = cgroup_of_path(cfg->cgroup_path, &scope.cgroup_id, &scope.cgroup_level, err,
@@ -111,17 +113,17 @@ int cmd_sockets(const struct config *cfg)
 		if (ret)
 			goto out;
 	}
-	ret = find_start_times(cfg, &st, &found, &c, err, sizeof(err));
+	ret = find_set(cfg, &set, &found, &c, err, sizeof(err));
 	if (ret)
 		goto out;
-	ret = census_walk(&scope, found ? &st : NULL, &c, err, sizeof(err));
+	ret = census_walk(&scope, cfg->pin_path, found ? &set : NULL, &c, err, sizeof(err));
 	if (ret)
 		goto out;
 	census_finish(&c);
 	find_cgroups(&c, cgroups);
 	ret = render_census(cfg, &c, err, sizeof(err));
 out:
-	start_times_close(&st);
+	pins_close(&set);
 	for (unsigned long i = 0; cgroups && i < cfg->top; i++)
 		free(cgroups[i]);
 	free(cgroups);

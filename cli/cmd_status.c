@@ -95,18 +95,35 @@ static __u64 fd_memlock(int fd)
 	return memlock;
 }
 
-/* Memory charged to the maps: the programs' maps and meta. */
-static __u64 maps_memlock(const struct pinned *p)
+/* The ids of prog_fd's maps, added to ids[*n] (room for max) unless there already. */
+static void add_map_ids(int prog_fd, __u32 *ids, __u32 *n, __u32 max)
 {
 	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info), ids[16];
+	__u32 len = sizeof(info), mine[16];
+
+	info.nr_map_ids = ARRAY_SIZE(mine);
+	info.map_ids = (__u64)(unsigned long)mine;
+	if (prog_fd < 0 || bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return;
+	for (__u32 i = 0; i < info.nr_map_ids && i < ARRAY_SIZE(mine); i++) {
+		__u32 j = 0;
+
+		while (j < *n && ids[j] != mine[i])
+			j++;
+		if (j == *n && *n < max)
+			ids[(*n)++] = mine[i];
+	}
+}
+
+/* Memory charged to the maps: the programs' maps (the census's too, each once) and meta. */
+static __u64 maps_memlock(const struct pinned *p)
+{
+	__u32 ids[32], n = 0;
 	__u64 total = fd_memlock(p->meta_fd);
 
-	info.nr_map_ids = ARRAY_SIZE(ids);
-	info.map_ids = (__u64)(unsigned long)ids;
-	if (bpf_obj_get_info_by_fd(p->kernel.main_prog_fd, &info, &len))
-		return total;
-	for (__u32 i = 0; i < info.nr_map_ids && i < ARRAY_SIZE(ids); i++) {
+	add_map_ids(p->kernel.main_prog_fd, ids, &n, ARRAY_SIZE(ids));
+	add_map_ids(p->census_fd, ids, &n, ARRAY_SIZE(ids));
+	for (__u32 i = 0; i < n; i++) {
 		int fd = bpf_map_get_fd_by_id(ids[i]);
 
 		if (fd >= 0) {

@@ -28,7 +28,8 @@ const char *const pin_names[PIN_NOBJECTS] = {
 	[PIN_MAIN_LINK] = "main_link",	     [PIN_RECOVER_LINK] = "recover_link",
 	[PIN_COUNTERS] = "counters",	     [PIN_MAIN_PROG] = "main_prog",
 	[PIN_RECOVER_PROG] = "recover_prog", [PIN_KEY_INDEX] = "key_index",
-	[PIN_KEY_TABLES] = "key_tables",     [PIN_META] = "meta",
+	[PIN_KEY_TABLES] = "key_tables",     [PIN_CENSUS_PROG] = "census_prog",
+	[PIN_META] = "meta",
 };
 
 const struct prog_desc prog_table[NPROGS] = {
@@ -183,12 +184,12 @@ int pins_lock_dir(const char *dir, int operation, bool *created, char *err, size
 	}
 }
 
-/* Nothing open: pins_close() may be called on it. */
-static void pinned_init(struct pinned *p)
+void pins_init(struct pinned *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->kernel.counters_fd = p->kernel.main_prog_fd = p->meta_fd = -1;
 	p->kernel.key_index_fd = p->kernel.key_tables_fd = -1;
+	p->census_fd = -1;
 	for (int i = 0; i < NPROGS; i++)
 		p->prog_fds[i] = -1;
 }
@@ -197,7 +198,7 @@ int pins_open_shared(const char *dir, struct pinned *p, char *err, size_t errlen
 {
 	int lock, ret;
 
-	pinned_init(p);
+	pins_init(p);
 	lock = pins_lock_dir(dir, LOCK_SH, NULL, err, errlen);
 	if (lock < 0 && lock != -ENOENT)
 		return lock;
@@ -441,10 +442,10 @@ int pins_open(const char *dir, struct pinned *p, char *err, size_t errlen)
 {
 	unsigned int present = 0, all = (1u << PIN_NOBJECTS) - 1;
 	char missing[128], opt[4200];
-	__u32 ids[NPROGS];
+	__u32 ids[NPROGS], census_id;
 	int ret;
 
-	pinned_init(p);
+	pins_init(p);
 	ret = check_dir(dir, err, errlen);
 	if (ret == -ENOENT || (!ret && !(present = present_pins(dir)))) {
 		snprintf(err, errlen,
@@ -480,6 +481,11 @@ int pins_open(const char *dir, struct pinned *p, char *err, size_t errlen)
 		}
 	}
 	p->kernel.main_prog_fd = p->prog_fds[PROG_MAIN];
+	p->census_fd = open_prog(dir, PIN_CENSUS_PROG, CENSUS_PROG_NAME, &census_id, err, errlen);
+	if (p->census_fd < 0) {
+		ret = p->census_fd;
+		goto fail;
+	}
 	for (int i = 0; i < NPROGS; i++) {
 		ret = check_link(dir, prog_table[i].link, ids[i], err, errlen);
 		if (ret)
@@ -500,27 +506,30 @@ void pins_close(struct pinned *p)
 			close(p->prog_fds[i]);
 	if (p->meta_fd >= 0)
 		close(p->meta_fd);
+	if (p->census_fd >= 0)
+		close(p->census_fd);
 	if (p->kernel.key_index_fd >= 0)
 		close(p->kernel.key_index_fd);
 	if (p->kernel.key_tables_fd >= 0)
 		close(p->kernel.key_tables_fd);
 	p->kernel.counters_fd = p->kernel.main_prog_fd = p->meta_fd = -1;
-	p->kernel.key_index_fd = p->kernel.key_tables_fd = -1;
+	p->kernel.key_index_fd = p->kernel.key_tables_fd = p->census_fd = -1;
 	for (int i = 0; i < NPROGS; i++)
 		p->prog_fds[i] = -1;
 }
 
-unsigned int pins_prog_ids(const char *dir, __u32 ids[NPROGS])
+unsigned int pins_prog_ids(const char *dir, __u32 ids[PINNED_PROGS])
 {
 	unsigned int n = 0;
 	char path[PATH_MAX];
 
-	for (int i = 0; i < NPROGS; i++) {
+	for (int i = 0; i < PINNED_PROGS; i++) {
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
 		int fd;
 
-		pin_path_of(path, sizeof(path), dir, prog_table[i].prog);
+		pin_path_of(path, sizeof(path), dir,
+			    i < NPROGS ? prog_table[i].prog : PIN_CENSUS_PROG);
 		fd = bpf_obj_get(path);
 		if (fd < 0)
 			continue;
@@ -547,8 +556,8 @@ static int pin_meta(const char *path, const struct tsh_meta *meta)
 	return ret;
 }
 
-int pins_create(const char *dir, struct tcpstatehist_bpf *skel, const struct tsh_meta *meta,
-		char *err, size_t errlen)
+int pins_create(const char *dir, struct tcpstatehist_bpf *skel, int census_fd,
+		const struct tsh_meta *meta, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	int obj, ret = 0;
@@ -577,6 +586,9 @@ int pins_create(const char *dir, struct tcpstatehist_bpf *skel, const struct tsh
 		case PIN_KEY_TABLES:
 			ret = bpf_map__pin(skel->maps.key_tables, path);
 			break;
+		case PIN_CENSUS_PROG:
+			ret = bpf_obj_pin(census_fd, path) ? -errno : 0;
+			break;
 		case PIN_META:
 			ret = pin_meta(path, meta);
 			break;
@@ -599,7 +611,7 @@ int pins_remove(const char *dir, bool remove_dir, char *err, size_t errlen)
 	static const enum pin_object order[] = {
 		PIN_META,	  PIN_RECOVER_LINK, PIN_MAIN_LINK,
 		PIN_RECOVER_PROG, PIN_MAIN_PROG,    PIN_COUNTERS,
-		PIN_KEY_INDEX,	  PIN_KEY_TABLES,
+		PIN_KEY_INDEX,	  PIN_KEY_TABLES,   PIN_CENSUS_PROG,
 	};
 	char path[PATH_MAX];
 	int removed = 0, ret;

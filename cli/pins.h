@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The pinned layout under one directory of bpffs: the two links, the
- * counters map, the two programs, the breakdown's two maps, and the "meta" map, pinned last as the
- * mark of a complete set. Opening checks the layout before reading anything.
+ * counters map, the two programs, the breakdown's two maps, the census's
+ * socket iterator, and the "meta" map, pinned last as the mark of a complete
+ * set. Opening checks the layout before reading anything.
  */
 #ifndef TSH_PINS_H
 #define TSH_PINS_H
@@ -25,6 +26,7 @@ enum pin_object {
 	PIN_RECOVER_PROG,
 	PIN_KEY_INDEX,	/* --by: key -> table index (one entry without --by) */
 	PIN_KEY_TABLES, /* --by: the key tables */
+	PIN_CENSUS_PROG, /* the census's iterator, with the set's start times */
 	PIN_META,	/* last: the commit marker */
 	PIN_NOBJECTS,
 };
@@ -46,10 +48,14 @@ struct prog_desc {
 
 extern const struct prog_desc prog_table[NPROGS];
 
+/* The census's iterator's name in the kernel (bpf/sockets.bpf.c). */
+#define CENSUS_PROG_NAME "tsh_sockets"
+
 /* An opened, verified pin set. */
 struct pinned {
 	struct tsh_kernel kernel; /* counters_fd; main_prog_fd is prog_fds[PROG_MAIN] */
 	int prog_fds[NPROGS];
+	int census_fd; /* the census's iterator program */
 	int meta_fd;
 	struct tsh_meta meta;
 	__u32 max_keys; /* --by's, from the key index map's size; 0 without --by */
@@ -87,18 +93,22 @@ int pins_open_shared(const char *dir, struct pinned *p, char *err, size_t errlen
  */
 int pins_open(const char *dir, struct pinned *p, char *err, size_t errlen);
 
+/* Nothing open: pins_close() may be called on p. */
+void pins_init(struct pinned *p);
+
 void pins_close(struct pinned *p);
 
 /* True when any of our names exists under dir. */
 bool pins_any(const char *dir);
 
 /*
- * Pins the attached skeleton's objects and then meta. On failure unpins
- * what it created and returns a negative errno; on success the caller
- * disconnects the links so that destroying the skeleton leaves them.
+ * Pins the attached skeleton's objects, the census program census_fd, and
+ * then meta. On failure unpins what it created and returns a negative errno;
+ * on success the caller disconnects the links so that destroying the
+ * skeleton leaves them.
  */
-int pins_create(const char *dir, struct tcpstatehist_bpf *skel, const struct tsh_meta *meta,
-		char *err, size_t errlen);
+int pins_create(const char *dir, struct tcpstatehist_bpf *skel, int census_fd,
+		const struct tsh_meta *meta, char *err, size_t errlen);
 
 /*
  * Unpins every object of ours under dir, meta first, then removes dir if
@@ -107,10 +117,13 @@ int pins_create(const char *dir, struct tcpstatehist_bpf *skel, const struct tsh
  */
 int pins_remove(const char *dir, bool remove_dir, char *err, size_t errlen);
 
+/* The programs a set pins: the counting programs and the census's. */
+#define PINNED_PROGS (NPROGS + 1)
+
 /*
  * Ids of the programs pinned under dir, whatever state the set is in: as
  * many as could be opened, written to ids and counted in the return value.
  */
-unsigned int pins_prog_ids(const char *dir, __u32 ids[NPROGS]);
+unsigned int pins_prog_ids(const char *dir, __u32 ids[PINNED_PROGS]);
 
 #endif /* TSH_PINS_H */

@@ -11,7 +11,7 @@
  * Bumped whenever anything below changes shape: pinned maps written by one
  * layout must never be read by a binary built for another.
  */
-#define TSH_LAYOUT_VERSION 7
+#define TSH_LAYOUT_VERSION 8
 
 /* Not every file that includes this header uses every table in it. */
 #define TSH_UNUSED __attribute__((unused))

@@ -42,6 +42,28 @@ struct tsh_sock_record {
 };
 
 /*
+ * A walk's settings: the census's filters and options, written by userspace
+ * into the iterator's .bss before each walk.
+ */
+struct tsh_census_settings {
+	__u64 older_than_ns; /* --older-than, 0 for none */
+	__u64 cgroup_id;     /* --cgroup's id, 0 for any cgroup */
+	__u32 cgroup_level;  /* --cgroup's level below the cgroup2 mount */
+	__u32 family;	     /* 0, AF_INET or AF_INET6 */
+	__u32 top_max;	     /* --top: how many of the oldest to list, 0 for none */
+	/*
+	 * The namespace's tcp_fin_timeout in seconds, as its sysctl shows it; 0 =
+	 * unknown. The kernel keeps it in jiffies (seconds * HZ): their ratio is
+	 * HZ, which no kernel structure holds and not every kernel's config shows.
+	 */
+	__u32 fin_timeout_s;
+	__u8 lports;	  /* keep only local ports in ports[LOCAL] */
+	__u8 rports;	  /* keep only remote ports in ports[REMOTE] */
+	__u8 start_times; /* start_slots and state_since are an attached set's */
+	__u8 reserved[5];
+};
+
+/*
  * Per state (index: the TSH_* state; 0 collects anything outside the table),
  * as a transition slot: count, unknown (no known age), sum_ns and buckets of
  * the known ages. The iterator counts every socket into these (docs/design.md,

@@ -65,7 +65,7 @@ check "status with nothing attached says so" grep -q "attached: *no" <<<"$out"
 
 check "attach" quiet "$TSH" attach --pin-path "$PIN" -N "/run/netns/$NS"
 check "pin dir is 0700" test "$(stat -c %a "$PIN")" = 700
-check "eight pins" test "$(ls "$PIN" | wc -l)" = 8
+check "nine pins" test "$(ls "$PIN" | wc -l)" = 9
 MAIN_ID=$(bpftool prog show pinned "$PIN/main_prog" -j | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 RECOVER_ID=$(bpftool prog show pinned "$PIN/recover_prog" -j | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 check "programs are attached through their links" \
