@@ -21,6 +21,7 @@ BOOT_TIMEOUT=${TSH_BOOT_TIMEOUT:-180}
 SUITE_TIMEOUT=${TSH_SUITE_TIMEOUT:-1500}
 CMD_TIMEOUT=${TSH_CMD_TIMEOUT:-600}
 TEST_TIMEOUT=${TSH_TEST_TIMEOUT:-480}
+APT_TIMEOUT=${TSH_APT_TIMEOUT:-600}
 # The test files whose results depend on the kernel: the programs, the pins and
 # the signals. The others (builds, install, docs, rules, the demo's time-bounded
 # load) test this machine's userspace, which the guests share, and only take
@@ -58,17 +59,26 @@ kernel_spec() {
 
 # --- A private apt configuration per suite: its own sources, lists and
 # cache; this machine's sources, /boot and /lib/modules are never touched.
-# The suite and its security updates: the newest kernel a server gets.
+# The suite and its security updates: the newest kernel a server gets. Each
+# apt call is bounded by APT_TIMEOUT seconds: timeout signals apt by its PID
+# (--foreground keeps it in the runner's process group, so that an interrupt
+# still reaches it).
 
 apt_private() {
-	local tool=$1 suite=$2 dir="$CACHE/apt/$2"
+	local tool=$1 suite=$2 dir="$CACHE/apt/$2" status
 	shift 2
-	"$tool" -q -o Dir::Etc::sourcelist="$dir/sources.list" \
+	timeout --foreground -k 10 "$APT_TIMEOUT" \
+		"$tool" -q -o Dir::Etc::sourcelist="$dir/sources.list" \
 		-o Dir::Etc::sourceparts="$dir/empty" -o Dir::Etc::preferencesparts="$dir/empty" \
 		-o Dir::Etc::preferences="$dir/empty/none" -o Dir::State::Lists="$dir/lists" \
 		-o Dir::State::status="$dir/status" -o Dir::Cache="$dir/cache" \
 		-o APT::Architectures=amd64 -o Acquire::Languages=none \
 		-o APT::Sandbox::User=root "$@"
+	status=$?
+	case $status in
+	124 | 137) echo "matrix: $tool stopped after $APT_TIMEOUT s" >&2 ;;
+	esac
+	return "$status"
 }
 
 # apt_update SUITE: refreshes the suite's lists when missing or older than
