@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 # The docs against the binary: every option --help lists is in the man page and
 # the README, the man page lists no option the binary lacks, every JSON key the
-# renderer prints and every Prometheus metric name is in docs/output.md, and the
-# man page renders without a warning. Each check names what drifted.
+# renderer prints and every Prometheus metric name is in docs/output.md,
+# docs/monitoring.md's status example is what status prints, and the man page
+# renders without a warning. Each check names what drifted.
 source "$(dirname "$0")/../lib.sh"
 
 MAN_PAGE=$TOP/docs/tcpstatehist.8
@@ -102,6 +103,36 @@ mapfile -t metrics < <(grep -o 'tcpstatehist_[a-z_]*' "$TOP/cli/render_prom.c" |
 check "Prometheus: metric names found in cli/render_prom.c" [ ${#metrics[@]} -ge 5 ]
 missing=$(missing_from "$OUTPUT_DOC" "${metrics[@]}")
 expect_none "docs/output.md: every Prometheus metric name" "not documented" "$missing"
+
+# docs/monitoring.md's status example against a real attach with its filters
+# and label: the same fields in the same order, the same layout, filters,
+# breakdown and labels, and, on a machine with as many CPUs as the example
+# names and outside the kernel matrix's guests, the same map memory (the
+# per-CPU maps and the kernel's accounting make it differ elsewhere).
+PIN=/sys/fs/bpf/tsh-docs-$$
+on_exit "'$TSH' detach --pin-path '$PIN'"
+sed -n '/^\$ sudo tcpstatehist status$/,/^```$/p' "$TOP/docs/monitoring.md" | sed '1d;$d' \
+	>"$TMP/status.doc"
+check "docs/monitoring.md has a status example" grep -q '^map memory:' "$TMP/status.doc"
+"$TSH" attach --pin-path "$PIN" $(sed -n 's/^filters: *//p' "$TMP/status.doc") \
+	--label "$(sed -n 's/^labels: *\([a-z_]*\)="\(.*\)"$/\1=\2/p' "$TMP/status.doc")" >/dev/null
+expect_eq "attach with the example's filters and label" 0 "$?"
+"$TSH" status --pin-path "$PIN" >"$TMP/status.real"
+# fields FILE: the text before each colon, then the program names.
+fields() { sed -n -e 's/^\([a-z ]*\):.*/\1/p' -e 's/^  \(tsh_[a-z_]*\) .*/\1/p' "$1"; }
+expect_eq "status example: the fields status prints, in order" "$(fields "$TMP/status.real")" \
+	"$(fields "$TMP/status.doc")"
+# same WHAT PATTERN: what matches PATTERN, in the example and in a real status.
+same() { expect_eq "status example: $1" "$(grep -oE "$2" "$TMP/status.real")" \
+	"$(grep -oE "$2" "$TMP/status.doc")"; }
+same "the layout version" '\(layout v[0-9]+\)'
+same "filters, breakdown and labels" '^(filters|breakdown|labels): .*'
+cpus=$(grep -oE 'here on [0-9]+ CPUs' "$TOP/docs/monitoring.md" | grep -oE '[0-9]+')
+if [ "$(nproc)" = "${cpus:-none}" ] && [ -z "${TSH_EMULATED:-}" ]; then
+	same "the map memory of a real attach" '^map memory: .*'
+else
+	ok "status example: map memory not compared ($(nproc) CPUs here, the example's ${cpus:-?})"
+fi
 
 if ! command -v man >/dev/null; then
 	not_ok "man page renders" "man is not installed (scripts/deps.sh installs man-db)"

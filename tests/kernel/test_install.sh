@@ -3,7 +3,8 @@
 # make install / uninstall into a DESTDIR: exactly the files listed here, with
 # their modes; every path an installed file names (/usr/local/..., /etc/...)
 # is installed; another PREFIX leaves no /usr/local behind; the settings file
-# is kept when it exists or was changed; uninstall removes every file.
+# is kept when it exists or was changed; uninstall removes every file;
+# docs/monitoring.md lists them.
 set -u
 . "$(dirname "$0")/../lib.sh"
 
@@ -28,6 +29,14 @@ FILES="/etc/default/tcpstatehist 644
 
 # installed DIR: "path mode" of every file under DIR, sorted.
 installed() { (cd "$1" && find . -type f -printf '/%P %m\n' | sort); }
+
+# docs/monitoring.md's table of installed files names each one, or its
+# directory.
+sed -n 's/^| `\(\/[^`]*\)` *|.*/\1/p' "$TOP/docs/monitoring.md" >"$WORK/table"
+unlisted=$(cut -d' ' -f1 <<<"$FILES" | while read -r f; do
+	grep -qxF "$f" "$WORK/table" || grep -qxF "${f%/*}/" "$WORK/table" || echo "$f"
+done)
+expect_eq "docs/monitoring.md lists every installed file" "" "$unlisted"
 
 make -s -C "$TOP" install DESTDIR="$DEST" >"$WORK/install.log" 2>&1
 expect_eq "make install DESTDIR=... succeeds" 0 "$?"

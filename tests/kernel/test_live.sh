@@ -311,6 +311,25 @@ else
 	kill $TCPSTATES_PID
 	wait $TCPSTATES_PID 2>/dev/null
 fi
+# tcpstates started while the live view runs: found at a later interval, once.
+if start_live "$TMP/tcpstates-late" -N "$NSPATH" 0.2; then
+	wait_file "$TMP/tcpstates-late" 10
+	check "tcpstates started later: no warning before it" test ! -s "$TMP/tcpstates-late.err"
+	tcpstates >/dev/null 2>&1 &
+	TCPSTATES_PID=$!
+	on_exit "kill $TCPSTATES_PID"
+	for ((i = 0; i < 100; i++)); do
+		tcpstates_attached && break
+		sleep 0.1
+	done
+	$TRAFFIC -n 3 -c rst
+	sleep 0.5
+	stop_live
+	expect_eq "tcpstates started later: one warning" 1 \
+		"$(grep -c "warning: another program hides sock:inet_sock_set_state from perf (tcpstates?)" "$TMP/tcpstates-late.err")"
+	kill $TCPSTATES_PID
+	wait $TCPSTATES_PID 2>/dev/null
+fi
 if start_live "$TMP/no-tcpstates" -N "$NSPATH" 0.2; then
 	$TRAFFIC -n 2 -c rst
 	sleep 0.3

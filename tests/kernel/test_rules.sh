@@ -4,7 +4,8 @@
 # check rules, then promtool test rules with tests/rules/. Every alert must
 # have a test where it fires and one where it stays silent: each alert in turn
 # is made to never fire, then to always fire, and promtool must fail on that
-# alert each time. The rules use only metric names the tool prints.
+# alert each time. The rules use only metric names the tool prints. The
+# census query of docs/output.md gives one answer per host.
 set -u
 . "$(dirname "$0")/../lib.sh"
 
@@ -53,5 +54,39 @@ unknown=$(grep -oE '(^|[^:a-z_])tcpstatehist_[a-z_]+' "$RULES" | sed -E 's/^[^t]
 			echo "$m"
 	done)
 expect_eq "the rules read only metrics the tool prints" "" "$unknown"
+
+# docs/output.md's query on the census ("for instance ..."), evaluated by
+# promtool on two hosts: h1 has 5 CLOSE_WAIT sockets, 2 of them younger than
+# the bound; h2 has 4, all younger.
+query=$(sed -n '/^its buckets directly, for instance$/{n;s/^`\(.*\)`$/\1/p}' \
+	"$TOP/docs/output.md")
+check "docs/output.md has the census query" grep -q '^tcpstatehist_sockets' <<<"$query"
+mkdir -p "$WORK/q"
+printf 'groups:\n  - name: doc\n    rules:\n      - record: doc_query\n        expr: %s\n' \
+	"$query" >"$WORK/q/doc.rules.yml"
+cat >"$WORK/q/doc.test.yml" <<'EOF'
+rule_files: [doc.rules.yml]
+tests:
+  - interval: 1m
+    input_series:
+      - series: 'tcpstatehist_sockets{instance="h1",job="node",state="CLOSE_WAIT"}'
+        values: '5x5'
+      - series: 'tcpstatehist_socket_state_age_seconds_bucket{instance="h1",job="node",state="CLOSE_WAIT",le="536.870912"}'
+        values: '2x5'
+      - series: 'tcpstatehist_sockets{instance="h2",job="node",state="CLOSE_WAIT"}'
+        values: '4x5'
+      - series: 'tcpstatehist_socket_state_age_seconds_bucket{instance="h2",job="node",state="CLOSE_WAIT",le="536.870912"}'
+        values: '4x5'
+    promql_expr_test:
+      - expr: doc_query
+        eval_time: 2m
+        exp_samples:
+          - labels: 'doc_query{instance="h1",job="node",state="CLOSE_WAIT"}'
+            value: 3
+          - labels: 'doc_query{instance="h2",job="node",state="CLOSE_WAIT"}'
+            value: 0
+EOF
+check "the census query of docs/output.md: one answer per host" \
+	sh -c "promtool test rules '$WORK/q/doc.test.yml' >'$WORK/q/out' 2>&1"
 
 finish
