@@ -232,12 +232,19 @@ if check "attach --replace held after its first unpin" wait_gone "$PINL/meta"; t
 	S=$!
 	"$TSH" status --pin-path "$PINL" -f json >"$TMP/during-status.json" 2>"$TMP/during-status.err" &
 	ST=$!
+	# sockets reads the set's start times: it waits too.
+	"$TSH" sockets --pin-path "$PINL" -N "$NSPATH" -f json >"$TMP/during-sockets.json" \
+		2>"$TMP/during-sockets.err" &
+	SK=$!
 	wait_exit $S 10
 	expect_eq "snapshot during attach --replace: exits 0 ($(head -c 200 "$TMP/during.err"))" 0 "$EXIT"
 	check "snapshot during attach --replace: a summary" $JSONQ validate <"$TMP/during.json"
 	wait_exit $ST 10
 	expect_eq "status during attach --replace: exits 0 ($(head -c 200 "$TMP/during-status.err"))" \
 		0 "$EXIT"
+	wait_exit $SK 10
+	expect_eq "sockets --pin-path during attach --replace: exits 0 ($(head -c 200 \
+		"$TMP/during-sockets.err"))" 0 "$EXIT"
 fi
 wait $R
 
