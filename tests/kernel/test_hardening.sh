@@ -192,6 +192,30 @@ else
 	check "attach -N of ${#LONGNS} chars: refused as too long" grep -q "too long" "$TMP/longns.err"
 fi
 
+# trace --by cgroup: a cgroup path over 255 characters, printed whole as the
+# summaries print it (trace kept 255 bytes of it, in JSON too).
+CGROOT=$(findmnt -n -t cgroup2 -o TARGET | head -1)
+LONGCG=/tsh-hard-$$-$(repeat c 200)/$(repeat d 100)
+if [ -n "$CGROOT" ] && mkdir -p "$CGROOT$LONGCG"; then
+	on_exit "rmdir '$CGROOT$LONGCG' '$(dirname "$CGROOT$LONGCG")'"
+	"$TSH" trace --by cgroup -f json -N "$NSPATH" >"$TMP/cgtrace.json" 2>"$TMP/cgtrace.err" &
+	pid=$!
+	if check "trace --by cgroup attaches" wait_attached $pid; then
+		PORT=$((PORT + 1))
+		sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$CGROOT$LONGCG" \
+			ip netns exec "$NS" python3 "$TOP/tests/traffic.py" -n 1 -c rst -p "$PORT" \
+			>/dev/null
+	fi
+	kill -TERM $pid
+	wait $pid
+	expect_eq "trace --by cgroup: a path of ${#LONGCG} characters, whole in every record" \
+		"$LONGCG" "$(python3 -c '
+import json, sys
+keys = {json.loads(l).get("cgroup") or "" for l in open(sys.argv[1])}
+print(" ".join(sorted(k for k in keys if k.startswith(sys.argv[2]))))' "$TMP/cgtrace.json" \
+		"/tsh-hard-$$-")"
+fi
+
 # === 2. attach and detach take turns, even across the directory's removal ===
 # The lock was a flock on the pin directory, which detach removes: an attach
 # queued behind a detach locked the deleted directory and went on, while a
