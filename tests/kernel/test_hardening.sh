@@ -412,6 +412,16 @@ check "--state-file a character device: no lock file made" test ! -e "$TMP/null.
 expect_fail "--state-file a symlink: refused" "symlink" \
 	"$TSH" snapshot --pin-path "$PIN" --state-file "$TMP/slink"
 check "--state-file a symlink: no lock file made" test ! -e "$TMP/slink.lock"
+# A name with no room for the temporary file beside it (".NAME.XXXXXX", 8
+# characters more, past NAME_MAX or PATH_MAX): the lock file was made, the
+# pins read, and then the run failed, every time.
+SLONG=$TMP/leak/$(repeat s 250)
+expect_fail "--state-file of a 250-character name: refused as too long" "too long" \
+	"$TSH" snapshot --pin-path "$PIN" --state-file "$SLONG"
+check "--state-file of a 250-character name: no lock file made" test ! -e "$SLONG.lock"
+expect_fail "--state-file of ${#OFILE} characters: refused as too long" "too long" \
+	"$TSH" snapshot --pin-path "$PIN" --state-file "$OFILE"
+check "--state-file of ${#OFILE} characters: no lock file made" test ! -e "$OFILE.lock"
 
 # === 5. Hangs =================================================================
 # --state-file naming a FIFO blocked in open() with the lock held.
