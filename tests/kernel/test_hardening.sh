@@ -533,6 +533,10 @@ echo $? >"$TMP/ro.rc"
 echo $? >>"$TMP/ro.rc"
 "$TSH" status --pin-path "$TMP/robpf/p" -f json >"$TMP/ro-status.json" 2>>"$TMP/ro.err"
 echo $? >>"$TMP/ro.rc"
+"$TSH" sockets --pin-path "$TMP/robpf/p" -N "$NSPATH" -f json >/dev/null 2>>"$TMP/ro.err"
+echo $? >>"$TMP/ro.rc"
+"$TSH" snapshot --pin-path "$TMP/robpf/p" -f prometheus --sockets >/dev/null 2>>"$TMP/ro.err"
+echo $? >>"$TMP/ro.rc"
 mount -o remount,rw "$TMP/robpf"
 "$TSH" detach --pin-path "$TMP/robpf/p" >/dev/null
 EOF
@@ -543,8 +547,8 @@ for ((i = 0; i < 250; i++)); do [ -e "$TMP/ro.attached" ] && break; sleep 0.02; 
 traffic 4
 timeout 5 sh -c 'echo go >"$1"' sh "$TMP/ro.go"
 wait $pid
-expect_eq "read-only bpffs: snapshot, snapshot --state-file, status exit 0 ($(head -c 200 "$TMP/ro.err"))" \
-	"0 0 0" "$(tr '\n' ' ' <"$TMP/ro.rc" | sed 's/ $//')"
+expect_eq "read-only bpffs: snapshot (--state-file, --sockets), status, sockets exit 0 ($(head \
+	-c 200 "$TMP/ro.err"))" "0 0 0 0 0" "$(tr '\n' ' ' <"$TMP/ro.rc" | sed 's/ $//')"
 expect_eq "read-only bpffs: snapshot counts the 4 connections" 4 "$(conns "$TMP/ro.json")"
 expect_eq "read-only bpffs: snapshot --state-file reports the 4 connections" 4 \
 	"$(conns "$TMP/ro2.json")"
