@@ -450,6 +450,30 @@ for sig in TERM INT HUP; do
 	kill -KILL $pid 2>/dev/null
 	exec 8>&-
 done
+# The other streams: the live view's text and Prometheus, trace's records in
+# text and JSON (a load in the namespace fills the pipe with them).
+for args in "-f text 0.001" "-f prometheus 0.001" "trace -N $NSPATH" "trace -f json -N $NSPATH"; do
+	exec 8<>"$TMP/stall"
+	# shellcheck disable=SC2086 # each entry is a command line of plain words
+	"$TSH" $args >&8 2>"$TMP/stall.err" 8>&- &
+	pid=$!
+	tp=
+	if [ "${args%% *}" = trace ] && wait_attached $pid; then
+		PORT=$((PORT + 1))
+		ip netns exec "$NS" python3 "$TOP/tests/traffic.py" -n 300 -c rst -p "$PORT" \
+			>/dev/null 8>&- &
+		tp=$!
+	fi
+	if check "stalled pipe: $args waits on its output" wait_in_syscall $pid "1|7|271"; then
+		kill -TERM $pid
+		wait_exit $pid 1
+		check "stalled pipe: SIGTERM ends $args within a second (status $EXIT)" \
+			status_in "$EXIT" 0 143
+	fi
+	kill -KILL $pid 2>/dev/null
+	[ -z "$tp" ] || wait $tp
+	exec 8>&-
+done
 
 # === 6. Inherited signal dispositions =========================================
 # nohup: an ignored SIGHUP stays ignored (sigwaitinfo() overrode it).
@@ -463,6 +487,21 @@ for sig in HUP INT; do
 			wait_lines "$TMP/ign.json" $((n + 2)) $pid
 	else
 		not_ok "SIG$sig ignored at start: the live view prints" "$(head -c 200 "$TMP/ign.json")"
+	fi
+	kill -TERM $pid 2>/dev/null
+	wait $pid
+done
+# trace too: records of connections made after the signal show it still runs.
+for sig in HUP INT; do
+	env --ignore-signal=$sig "$TSH" trace -N "$NSPATH" >"$TMP/ign.txt" 2>&1 &
+	pid=$!
+	if wait_attached $pid; then
+		kill -$sig $pid
+		traffic 1
+		check "trace, SIG$sig ignored at start: records after SIG$sig" \
+			poll_until grep -q ESTABLISHED "$TMP/ign.txt"
+	else
+		not_ok "SIG$sig ignored at start: trace attaches" "$(head -c 200 "$TMP/ign.txt")"
 	fi
 	kill -TERM $pid 2>/dev/null
 	wait $pid
