@@ -77,7 +77,7 @@ struct trace_batch {
 	char *buf;
 	size_t len, cap;
 	__u64 records;
-	struct trace_keys keys;
+	struct trace_keys *keys; /* with --by; PATH_MAX per key: on the heap */
 };
 
 static int reserve_output(struct trace_batch *batch, size_t room)
@@ -112,6 +112,8 @@ static ssize_t append_output(void *cookie, const char *data, size_t size)
 
 static int open_output(struct trace_batch *batch, char *err, size_t errlen)
 {
+	if (batch->opts->by && !(batch->keys = calloc(1, sizeof(*batch->keys))))
+		return set_err(err, errlen, -ENOMEM, "out of memory");
 	batch->stream = fopencookie(batch, "w", (cookie_io_functions_t){ .write = append_output });
 	if (!batch->stream || setvbuf(batch->stream, NULL, _IOFBF, STREAM_BUFFER))
 		return set_err(err, errlen, -ENOMEM, "out of memory");
@@ -123,6 +125,7 @@ static void close_output(struct trace_batch *batch)
 	if (batch->stream)
 		fclose(batch->stream);
 	free(batch->buf);
+	free(batch->keys);
 }
 
 static int take_record(void *ctx, const void *data, size_t size)
@@ -135,7 +138,7 @@ static int take_record(void *ctx, const void *data, size_t size)
 	memcpy(&rec, data, size < sizeof(rec) ? size : sizeof(rec));
 	batch->records++;
 	if (batch->opts->by)
-		key = key_text(&batch->keys, batch->opts->by, rec.key);
+		key = key_text(batch->keys, batch->opts->by, rec.key);
 	if (batch->cfg->format == FORMAT_JSON)
 		return render_trace_json(batch->stream, &rec, key, batch->opts);
 	if (reserve_output(batch, TRACE_LINE_MAX + TRACE_KEY_MAX))

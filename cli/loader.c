@@ -103,7 +103,12 @@ int loader_check_environment(char *err, size_t errlen)
 	return check_capabilities(err, errlen);
 }
 
-/* Descriptors a command holds at once, with room to spare; the audit adds one per CPU. */
+/*
+ * Descriptors a command holds at once, with room to spare; the audit adds one
+ * per CPU. The census (sockets, snapshot --sockets) holds the set's pins, the
+ * iterator's link and the namespace at once (18 with -N), or loads its own
+ * iterator: it counts as loading.
+ */
 #define FDS_DAEMONLESS 16
 #define FDS_LOAD 32
 
@@ -113,7 +118,8 @@ int loader_check_open_files(const struct config *cfg, char *err, size_t errlen)
 	struct rlimit lim;
 	int cpus;
 
-	if (cfg->command == CMD_LIVE || cfg->command == CMD_ATTACH || cfg->command == CMD_TRACE)
+	if (cfg->command == CMD_LIVE || cfg->command == CMD_ATTACH || cfg->command == CMD_TRACE ||
+	    cfg->command == CMD_SOCKETS || cfg->with_sockets)
 		needed = FDS_LOAD;
 	if ((cfg->command == CMD_LIVE || cfg->command == CMD_TRACE) && !cfg->no_audit) {
 		cpus = libbpf_num_possible_cpus();

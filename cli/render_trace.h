@@ -37,8 +37,8 @@ struct trace_tod {
 
 /* Room for any text line: the widest fields, IPv6 addresses, the longest duration. */
 #define TRACE_LINE_MAX 320
-/* A key's text in a line: a port, a namespace inode, a cgroup path cut to this. */
-#define TRACE_KEY_MAX 256
+/* A key's text in a line: a port, a namespace inode, a cgroup path (PATH_MAX: whole). */
+#define TRACE_KEY_MAX 4096
 
 int render_trace_header(FILE *out, const struct trace_opts *opts);
 /*

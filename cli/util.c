@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,27 @@ static int temp_name(char *tmp, size_t len, const char *path)
 	return ret;
 }
 
+/* What temp_name() adds: "/." and ".XXXXXX" to the name, "./" before one with no directory. */
+#define TEMP_NAME_EXTRA 8
+#define TEMP_PATH_EXTRA 10
+
+/*
+ * Room beside path for its temporary file: a name that fits NAME_MAX, a path
+ * that fits PATH_MAX. Checked before anything is made (the state file's lock).
+ */
+static int check_temp_room(const char *path, char *err, size_t errlen)
+{
+	const char *slash = strrchr(path, '/');
+	size_t name = strlen(slash ? slash + 1 : path);
+
+	if (name + TEMP_NAME_EXTRA <= NAME_MAX && strlen(path) + TEMP_PATH_EXTRA < PATH_MAX)
+		return 0;
+	return set_err(err, errlen, -ENAMETOOLONG,
+		       "path too long for a temporary file beside it (a name of at most %d "
+		       "characters, a path of at most %d)",
+		       NAME_MAX - TEMP_NAME_EXTRA, PATH_MAX - 1 - TEMP_PATH_EXTRA);
+}
+
 int check_file_path(const char *path, char *err, size_t errlen)
 {
 	size_t len = strlen(path);
@@ -73,7 +95,7 @@ int check_file_path(const char *path, char *err, size_t errlen)
 		if (len && path[len - 1] == '/')
 			return set_err(err, errlen, -EISDIR,
 				       "names a directory (a trailing '/'), not a file");
-		return 0;
+		return check_temp_room(path, err, errlen);
 	}
 	if (S_ISLNK(st.st_mode))
 		return set_err(err, errlen, -ELOOP, "is a symlink (refused)");
@@ -81,7 +103,7 @@ int check_file_path(const char *path, char *err, size_t errlen)
 		return set_err(err, errlen, -EISDIR, "is a directory");
 	if (!S_ISREG(st.st_mode))
 		return set_err(err, errlen, -EINVAL, "not a regular file");
-	return 0;
+	return check_temp_room(path, err, errlen);
 }
 
 /* ".NAME.XXXXXX": a temporary file of ours for path, as temp_name() makes them. */

@@ -41,7 +41,8 @@ int lock_wait(int fd, int operation);
 /*
  * 0 when path is missing or a regular file; otherwise says what it is ("is a
  * directory", "is a symlink (refused)", a trailing '/', "not a regular
- * file") and returns a negative errno. Never opens it: a FIFO cannot block.
+ * file", too long for the temporary file beside it) and returns a negative
+ * errno. Never opens it: a FIFO cannot block.
  */
 int check_file_path(const char *path, char *err, size_t errlen);
 

@@ -192,6 +192,30 @@ else
 	check "attach -N of ${#LONGNS} chars: refused as too long" grep -q "too long" "$TMP/longns.err"
 fi
 
+# trace --by cgroup: a cgroup path over 255 characters, printed whole as the
+# summaries print it (trace kept 255 bytes of it, in JSON too).
+CGROOT=$(findmnt -n -t cgroup2 -o TARGET | head -1)
+LONGCG=/tsh-hard-$$-$(repeat c 200)/$(repeat d 100)
+if [ -n "$CGROOT" ] && mkdir -p "$CGROOT$LONGCG"; then
+	on_exit "rmdir '$CGROOT$LONGCG' '$(dirname "$CGROOT$LONGCG")'"
+	"$TSH" trace --by cgroup -f json -N "$NSPATH" >"$TMP/cgtrace.json" 2>"$TMP/cgtrace.err" &
+	pid=$!
+	if check "trace --by cgroup attaches" wait_attached $pid; then
+		PORT=$((PORT + 1))
+		sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$CGROOT$LONGCG" \
+			ip netns exec "$NS" python3 "$TOP/tests/traffic.py" -n 1 -c rst -p "$PORT" \
+			>/dev/null
+	fi
+	kill -TERM $pid
+	wait $pid
+	expect_eq "trace --by cgroup: a path of ${#LONGCG} characters, whole in every record" \
+		"$LONGCG" "$(python3 -c '
+import json, sys
+keys = {json.loads(l).get("cgroup") or "" for l in open(sys.argv[1])}
+print(" ".join(sorted(k for k in keys if k.startswith(sys.argv[2]))))' "$TMP/cgtrace.json" \
+		"/tsh-hard-$$-")"
+fi
+
 # === 2. attach and detach take turns, even across the directory's removal ===
 # The lock was a flock on the pin directory, which detach removes: an attach
 # queued behind a detach locked the deleted directory and went on, while a
@@ -232,12 +256,19 @@ if check "attach --replace held after its first unpin" wait_gone "$PINL/meta"; t
 	S=$!
 	"$TSH" status --pin-path "$PINL" -f json >"$TMP/during-status.json" 2>"$TMP/during-status.err" &
 	ST=$!
+	# sockets reads the set's start times: it waits too.
+	"$TSH" sockets --pin-path "$PINL" -N "$NSPATH" -f json >"$TMP/during-sockets.json" \
+		2>"$TMP/during-sockets.err" &
+	SK=$!
 	wait_exit $S 10
 	expect_eq "snapshot during attach --replace: exits 0 ($(head -c 200 "$TMP/during.err"))" 0 "$EXIT"
 	check "snapshot during attach --replace: a summary" $JSONQ validate <"$TMP/during.json"
 	wait_exit $ST 10
 	expect_eq "status during attach --replace: exits 0 ($(head -c 200 "$TMP/during-status.err"))" \
 		0 "$EXIT"
+	wait_exit $SK 10
+	expect_eq "sockets --pin-path during attach --replace: exits 0 ($(head -c 200 \
+		"$TMP/during-sockets.err"))" 0 "$EXIT"
 fi
 wait $R
 
@@ -381,6 +412,16 @@ check "--state-file a character device: no lock file made" test ! -e "$TMP/null.
 expect_fail "--state-file a symlink: refused" "symlink" \
 	"$TSH" snapshot --pin-path "$PIN" --state-file "$TMP/slink"
 check "--state-file a symlink: no lock file made" test ! -e "$TMP/slink.lock"
+# A name with no room for the temporary file beside it (".NAME.XXXXXX", 8
+# characters more, past NAME_MAX or PATH_MAX): the lock file was made, the
+# pins read, and then the run failed, every time.
+SLONG=$TMP/leak/$(repeat s 250)
+expect_fail "--state-file of a 250-character name: refused as too long" "too long" \
+	"$TSH" snapshot --pin-path "$PIN" --state-file "$SLONG"
+check "--state-file of a 250-character name: no lock file made" test ! -e "$SLONG.lock"
+expect_fail "--state-file of ${#OFILE} characters: refused as too long" "too long" \
+	"$TSH" snapshot --pin-path "$PIN" --state-file "$OFILE"
+check "--state-file of ${#OFILE} characters: no lock file made" test ! -e "$OFILE.lock"
 
 # === 5. Hangs =================================================================
 # --state-file naming a FIFO blocked in open() with the lock held.
@@ -409,6 +450,30 @@ for sig in TERM INT HUP; do
 	kill -KILL $pid 2>/dev/null
 	exec 8>&-
 done
+# The other streams: the live view's text and Prometheus, trace's records in
+# text and JSON (a load in the namespace fills the pipe with them).
+for args in "-f text 0.001" "-f prometheus 0.001" "trace -N $NSPATH" "trace -f json -N $NSPATH"; do
+	exec 8<>"$TMP/stall"
+	# shellcheck disable=SC2086 # each entry is a command line of plain words
+	"$TSH" $args >&8 2>"$TMP/stall.err" 8>&- &
+	pid=$!
+	tp=
+	if [ "${args%% *}" = trace ] && wait_attached $pid; then
+		PORT=$((PORT + 1))
+		ip netns exec "$NS" python3 "$TOP/tests/traffic.py" -n 300 -c rst -p "$PORT" \
+			>/dev/null 8>&- &
+		tp=$!
+	fi
+	if check "stalled pipe: $args waits on its output" wait_in_syscall $pid "1|7|271"; then
+		kill -TERM $pid
+		wait_exit $pid 1
+		check "stalled pipe: SIGTERM ends $args within a second (status $EXIT)" \
+			status_in "$EXIT" 0 143
+	fi
+	kill -KILL $pid 2>/dev/null
+	[ -z "$tp" ] || wait $tp
+	exec 8>&-
+done
 
 # === 6. Inherited signal dispositions =========================================
 # nohup: an ignored SIGHUP stays ignored (sigwaitinfo() overrode it).
@@ -422,6 +487,21 @@ for sig in HUP INT; do
 			wait_lines "$TMP/ign.json" $((n + 2)) $pid
 	else
 		not_ok "SIG$sig ignored at start: the live view prints" "$(head -c 200 "$TMP/ign.json")"
+	fi
+	kill -TERM $pid 2>/dev/null
+	wait $pid
+done
+# trace too: records of connections made after the signal show it still runs.
+for sig in HUP INT; do
+	env --ignore-signal=$sig "$TSH" trace -N "$NSPATH" >"$TMP/ign.txt" 2>&1 &
+	pid=$!
+	if wait_attached $pid; then
+		kill -$sig $pid
+		traffic 1
+		check "trace, SIG$sig ignored at start: records after SIG$sig" \
+			poll_until grep -q ESTABLISHED "$TMP/ign.txt"
+	else
+		not_ok "SIG$sig ignored at start: trace attaches" "$(head -c 200 "$TMP/ign.txt")"
 	fi
 	kill -TERM $pid 2>/dev/null
 	wait $pid
@@ -492,6 +572,10 @@ echo $? >"$TMP/ro.rc"
 echo $? >>"$TMP/ro.rc"
 "$TSH" status --pin-path "$TMP/robpf/p" -f json >"$TMP/ro-status.json" 2>>"$TMP/ro.err"
 echo $? >>"$TMP/ro.rc"
+"$TSH" sockets --pin-path "$TMP/robpf/p" -N "$NSPATH" -f json >/dev/null 2>>"$TMP/ro.err"
+echo $? >>"$TMP/ro.rc"
+"$TSH" snapshot --pin-path "$TMP/robpf/p" -f prometheus --sockets >/dev/null 2>>"$TMP/ro.err"
+echo $? >>"$TMP/ro.rc"
 mount -o remount,rw "$TMP/robpf"
 "$TSH" detach --pin-path "$TMP/robpf/p" >/dev/null
 EOF
@@ -502,8 +586,8 @@ for ((i = 0; i < 250; i++)); do [ -e "$TMP/ro.attached" ] && break; sleep 0.02; 
 traffic 4
 timeout 5 sh -c 'echo go >"$1"' sh "$TMP/ro.go"
 wait $pid
-expect_eq "read-only bpffs: snapshot, snapshot --state-file, status exit 0 ($(head -c 200 "$TMP/ro.err"))" \
-	"0 0 0" "$(tr '\n' ' ' <"$TMP/ro.rc" | sed 's/ $//')"
+expect_eq "read-only bpffs: snapshot (--state-file, --sockets), status, sockets exit 0 ($(head \
+	-c 200 "$TMP/ro.err"))" "0 0 0 0 0" "$(tr '\n' ' ' <"$TMP/ro.rc" | sed 's/ $//')"
 expect_eq "read-only bpffs: snapshot counts the 4 connections" 4 "$(conns "$TMP/ro.json")"
 expect_eq "read-only bpffs: snapshot --state-file reports the 4 connections" 4 \
 	"$(conns "$TMP/ro2.json")"
@@ -573,5 +657,33 @@ done
 expect_fail "ulimit -n 8: snapshot --state-file says open files, not 'delete it'" \
 	"Too many open files: the open-file limit" prlimit --nofile=8 "$TSH" snapshot --pin-path "$PIN" \
 	--state-file "$TMP/kill.state"
+
+# Every command at the limit it names: refused below it, and runs at it. The
+# census (sockets, snapshot --sockets) was counted as needing 16 and failed
+# at 16 with a half-done walk. trace runs until SIGTERM (exit 0).
+at_own_limit() {
+	local err need
+	err=$(prlimit --nofile=6:6 "$TSH" "$@" 2>&1 >/dev/null)
+	need=$(printf '%s' "$err" | sed -n 's/.*this command needs at least \([0-9]*\).*/\1/p')
+	[ -n "$need" ] || { echo "no limit named: $err"; return; }
+	if [ "$1" = trace ]; then
+		err=$(timeout --preserve-status -s TERM 1 prlimit --nofile="$need:$need" "$TSH" "$@" \
+			2>&1 >/dev/null)
+	else
+		err=$(prlimit --nofile="$need:$need" "$TSH" "$@" 2>&1 >/dev/null)
+	fi
+	echo "$? $(printf '%s' "$err" | grep -v '^tcpstatehist: ages of full sockets' | head -c 150)"
+}
+quiet "$TSH" attach --pin-path "$PINL" -N "$NSPATH"
+for cmd in "status --pin-path $PIN" "snapshot --pin-path $PIN" \
+	"snapshot --pin-path $PIN --state-file $TMP/nofile.state -o $TMP/nofile.out" \
+	"snapshot --pin-path $PIN --sockets -f prometheus" "sockets --pin-path $PIN -N $NSPATH" \
+	"sockets -N $NSPATH -o $TMP/nofile.prom" "detach --pin-path $PINL" \
+	"attach --pin-path $PINL -N $NSPATH --by cgroup" "-f json -N $NSPATH 0.01 1" \
+	"--by port -f json -N $NSPATH 0.01 1" "trace -N $NSPATH" "trace --by cgroup -N $NSPATH"; do
+	# shellcheck disable=SC2086 # each entry is a command line of plain words
+	expect_eq "ulimit -n at the limit it names: $cmd runs" "0 " "$(at_own_limit $cmd)"
+done
+"$TSH" detach --pin-path "$PINL" >/dev/null 2>&1
 
 finish

@@ -2,7 +2,9 @@
 /* What the commands share: the atomic replace, the output, the exit status. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -136,6 +138,42 @@ static void test_replace_file_failures_leave_the_old_file(void)
 	remove_dirs(dir);
 }
 
+/* A path of exactly len characters under a directory that does not exist, names of 200 at most. */
+static void long_path(char *path, size_t len)
+{
+	size_t used = snprintf(path, len + 1, "/tmp/tsh-unit-none");
+
+	while (used < len) {
+		size_t name = len - used - 1 < 200 ? len - used - 1 : 200;
+
+		if (len - used - 1 - name == 1) /* no name of 0 characters next */
+			name--;
+		path[used++] = '/';
+		memset(path + used, 'a', name);
+		used += name;
+	}
+	path[used] = '\0';
+}
+
+/* ".NAME.XXXXXX" must fit beside path: a longer name is refused before anything is made. */
+static void test_check_file_path_room_for_the_temporary(void)
+{
+	char path[PATH_MAX + 16], err[ERR_LEN];
+
+	snprintf(path, sizeof(path), "/tmp/%0*d", NAME_MAX - 8, 0);
+	CHECK_EQ_U64(0, check_file_path(path, err, sizeof(err)));
+	snprintf(path, sizeof(path), "/tmp/%0*d", NAME_MAX - 7, 0);
+	CHECK(check_file_path(path, err, sizeof(err)) == -ENAMETOOLONG);
+	CHECK_STR("path too long for a temporary file beside it (a name of at most 247 characters, "
+		  "a path of at most 4085)",
+		  err);
+	/* Names that fit, in a path at the limit, then one character over it. */
+	long_path(path, PATH_MAX - 1 - 10);
+	CHECK_EQ_U64(0, check_file_path(path, err, sizeof(err)));
+	long_path(path, PATH_MAX - 10);
+	CHECK(check_file_path(path, err, sizeof(err)) == -ENAMETOOLONG);
+}
+
 /*
  * A temporary file a killed run left (no lock) is removed by the next
  * replace; one that a live writer holds locked, and files that only look
@@ -222,6 +260,8 @@ UNIT_TESTS(common_tests) = {
 	{ "common: failed replaces leave the old file",
 	  test_replace_file_failures_leave_the_old_file },
 	{ "common: replace_file removes what a killed run left", test_replace_file_removes_stale_temps },
+	{ "common: a path with no room for its temporary file is refused",
+	  test_check_file_path_room_for_the_temporary },
 	{ "common: -o errors name the option", test_output_file_names_the_option },
 	{ "common: output_stream reports the write error", test_output_stream_errors },
 	{ "common: set_err keeps one line", test_set_err_one_line },
