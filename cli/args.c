@@ -413,6 +413,19 @@ static int take_duration(const char *arg, __u64 *dst, const char *name, char *er
 	return 0;
 }
 
+/* A whole number from 1 to max, given once (--top, --max-keys). */
+static int take_count(const char *arg, unsigned long max, unsigned long *dst, const char *name,
+		      char *err, size_t errlen)
+{
+	if (*dst)
+		return set_err(err, errlen, -EINVAL, "%s given twice", name);
+	if (parse_ulong(arg, 1, max, dst))
+		return set_err(err, errlen, -EINVAL,
+			       "%s: invalid count '%s': a whole number from 1 to %lu", name, arg,
+			       max);
+	return 0;
+}
+
 static int take_ports(const char *arg, struct port_filter *pf, const char *name, char *err,
 		      size_t errlen)
 {
@@ -618,16 +631,8 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, char *er
 				return PARSE_ERROR;
 			break;
 		case OPT_TOP:
-			if (cfg->top) {
-				set_err(err, errlen, -EINVAL, "%s given twice", name);
+			if (take_count(optarg, CENSUS_TOP_MAX, &cfg->top, name, err, errlen))
 				return PARSE_ERROR;
-			}
-			if (parse_ulong(optarg, 1, CENSUS_TOP_MAX, &cfg->top)) {
-				set_err(err, errlen, -EINVAL,
-					"%s: invalid count '%s': a whole number from 1 to %d", name,
-					optarg, CENSUS_TOP_MAX);
-				return PARSE_ERROR;
-			}
 			break;
 		case 'w':
 			cfg->wide = true;
@@ -684,16 +689,8 @@ enum parse_result parse_args(int argc, char **argv, struct config *cfg, char *er
 			}
 			break;
 		case OPT_MAX_KEYS:
-			if (cfg->max_keys) {
-				set_err(err, errlen, -EINVAL, "%s given twice", name);
+			if (take_count(optarg, MAX_KEYS_MAX, &cfg->max_keys, name, err, errlen))
 				return PARSE_ERROR;
-			}
-			if (parse_ulong(optarg, 1, MAX_KEYS_MAX, &cfg->max_keys)) {
-				set_err(err, errlen, -EINVAL,
-					"%s: invalid count '%s': a whole number from 1 to %d", name,
-					optarg, MAX_KEYS_MAX);
-				return PARSE_ERROR;
-			}
 			break;
 		case OPT_WITH_SOCKETS:
 			cfg->with_sockets = true;
