@@ -239,7 +239,7 @@ $(BENCH_DIR)/empty_loader: bench/empty_loader.c $(BENCH_DIR)/empty.skel.h
 bench: tcpstatehist $(OUTPUT)/loadgen $(BENCH_DIR)/empty_loader
 	$(Q)bench/run.sh
 
-# --- Fleet (issue 15): install, a static binary, the kernel's types in the tree.
+# --- Fleet: install, a static binary, the kernel's types in the tree.
 # `make vmlinux-h` refreshes include/vmlinux/$(ARCH)/vmlinux.h from VMLINUX_BTF.
 .PHONY: vmlinux-h
 
