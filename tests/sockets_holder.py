@@ -13,7 +13,8 @@ waits for a file the test creates, then writes its own. Steps:
           whose listener defers the accept until data comes: 3 request
           sockets in SYN_RECV, 3 clients ESTABLISHED                -> old
   fresh   (after "go") 5 more clients close the same way           -> fresh
-Then it holds everything until "stop".
+Then it holds everything until "stop": up to 10 minutes, for the rest of the test
+runs under software emulation too (each step before waits 30 s at most).
 """
 import os
 import socket
@@ -24,8 +25,9 @@ work = sys.argv[1]
 syn_sent = sys.argv[2] == "1"  # a veth drops SYNs to 10.99.0.1
 
 
-def wait_for(name):
-    for _ in range(600):
+def wait_for(name, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
         if os.path.exists(os.path.join(work, name)):
             return
         time.sleep(0.05)
@@ -94,4 +96,4 @@ done("old")
 wait_for("go")
 closed_by_clients(l8000, 5, keep)
 done("fresh")
-wait_for("stop")
+wait_for("stop", 600)
