@@ -68,9 +68,14 @@ expect_eq "LISTEN before the attach: 3, ages unknown" "3 3" \
 expect_eq "the 20 old CLOSE_WAIT are at least the time waited" 20 "$(jq --argjson w "$waited_ms" \
 	'[.oldest[] | select(.state == "CLOSE_WAIT" and .age_ns >= $w * 1000000)] | length' \
 	"$WORK/all.json")"
-expect_eq "the 20 old FIN_WAIT2 are timewait sockets aged by their timer" 20 \
+# An orphan whose FIN's ACK is queued behind close()'s own hold of the socket
+# stays a full socket in FIN_WAIT2 until its keepalive timer (seen once on
+# 6.1-rt, where softirqs are threads): the census shows it as a full socket.
+FULL_FW2=$(jq '[.oldest[] | select(.state == "FIN_WAIT2" and .kind == "full")] | length' \
+	"$WORK/all.json")
+expect_eq "the 20 old FIN_WAIT2 are timewait sockets aged by their timer ($FULL_FW2 full)" 20 \
 	"$(jq --argjson w "$waited_ms" '[.oldest[] | select(.state == "FIN_WAIT2" and
-	.kind == "timewait" and .age_source == "timer" and
+	((.kind == "timewait" and .age_source == "timer") or .kind == "full") and
 	.age_ns >= ($w - 10) * 1000000)] | length' "$WORK/all.json")"
 expect_eq "SYN_RECV: the 3 request sockets, aged from their SYN-ACK" 3 \
 	"$(jq --argjson w "$waited_ms" '[.oldest[] | select(.state == "SYN_RECV" and
@@ -116,7 +121,7 @@ check "per-state counts equal ss -tan" diff "$WORK/ss.txt" "$WORK/census.txt"
 if [ -n "$CGROUP" ]; then
 	census -f json --cgroup "$CGROOT$CGROUP" >"$WORK/cg.json"
 	expect_eq "--cgroup: the holder's full sockets, no timewait or request socket" \
-		"$((33 + SYN_SENT)) 0 0 25" "$(jq -r '"\(.sockets)
+		"$((33 + SYN_SENT + FULL_FW2)) $FULL_FW2 0 25" "$(jq -r '"\(.sockets)
 \([.states[] | select(.state == "FIN_WAIT2" or .state == "SYN_RECV") | .count] | add // 0)
 \([.oldest[] | select(.kind != "full")] | length)
 \([.states[] | select(.state == "CLOSE_WAIT") | .count] | add)"' "$WORK/cg.json" | tr '\n' ' ' |
@@ -133,7 +138,7 @@ if [ -n "$CGROUP" ]; then
 	check "snapshot --sockets of a set attached with --cgroup: the holder's CLOSE_WAIT" \
 		grep -qx 'tcpstatehist_sockets{state="CLOSE_WAIT"} 25' "$WORK/cg.prom"
 	check "snapshot --sockets of a set attached with --cgroup: no timewait socket" \
-		grep -qx 'tcpstatehist_sockets{state="FIN_WAIT2"} 0' "$WORK/cg.prom"
+		grep -qx "tcpstatehist_sockets{state=\"FIN_WAIT2\"} $FULL_FW2" "$WORK/cg.prom"
 	"$TSH" detach --pin-path "$PINC" >/dev/null
 fi
 
