@@ -73,6 +73,10 @@ expect_eq "the 20 old CLOSE_WAIT are at least the time waited" 20 "$(jq --argjso
 # 6.1-rt, where softirqs are threads): the census shows it as a full socket.
 FULL_FW2=$(jq '[.oldest[] | select(.state == "FIN_WAIT2" and .kind == "full")] | length' \
 	"$WORK/all.json")
+expect_eq "FIN_WAIT2: as many timewait sockets as ss shows" \
+	"$(ip netns exec "$NS" ss -tanoH state fin-wait-2 | grep -c 'timer:(timewait')" \
+	"$(jq '[.oldest[] | select(.state == "FIN_WAIT2" and .kind == "timewait")] | length' \
+		"$WORK/all.json")"
 expect_eq "the 20 old FIN_WAIT2 are timewait sockets aged by their timer ($FULL_FW2 full)" 20 \
 	"$(jq --argjson w "$waited_ms" '[.oldest[] | select(.state == "FIN_WAIT2" and
 	((.kind == "timewait" and .age_source == "timer") or .kind == "full") and
